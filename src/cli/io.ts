@@ -1,0 +1,15 @@
+// What the CLI commands need from the outside world, so tests can run them in-process.
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Returns the file's bytes or undefined when it cannot be read. */
+  readFile(path: string): Uint8Array | undefined;
+  /** Throws (with a message fit for the user) when the file cannot be written. */
+  writeFile(path: string, data: Uint8Array, executable: boolean): void;
+  /** Directory of the bundled guests/ (for `vmx-lab demo`). */
+  readonly guestsDir: string;
+}
+
+/** A failure the CLI reports as one line on stderr with a non-zero exit status. */
+export class CliError extends Error {}

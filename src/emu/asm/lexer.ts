@@ -1,0 +1,212 @@
+// GNU as (x86 ELF) lexical rules: `#` starts a comment anywhere, `/` does at the start of a
+// line, `/* */` comments may span lines, `;` separates statements, identifiers are made of
+// letters, digits, `_`, `.` and `$`, and `'c` is a character constant (a closing quote is
+// optional).
+import type { SourceLine } from './preprocess';
+
+export interface Statement {
+  readonly text: string;
+  readonly file: string;
+  readonly line: number;
+  /** 1-based column of text[0] in the original line. */
+  readonly col: number;
+}
+
+export type Token =
+  | { readonly k: 'id'; readonly s: string; readonly col: number }
+  | { readonly k: 'reg'; readonly s: string; readonly col: number }
+  | { readonly k: 'num'; readonly v: bigint; readonly col: number }
+  | { readonly k: 'lref'; readonly n: string; readonly dir: 'f' | 'b'; readonly col: number }
+  | { readonly k: 'str'; readonly bytes: readonly number[]; readonly col: number }
+  | { readonly k: 'op'; readonly s: string; readonly col: number };
+
+export class SyntaxError_ extends Error {
+  constructor(message: string, readonly col: number) {
+    super(message);
+  }
+}
+
+/** Removes comments and splits lines into `;`-separated statements (strings respected). */
+export function splitStatements(lines: readonly SourceLine[]): Statement[] {
+  const out: Statement[] = [];
+  let inBlock = false;
+  for (const { text, file, line } of lines) {
+    let cur = '';
+    let start = -1;
+    const flush = () => {
+      if (start >= 0 && cur.trim() !== '') {
+        const lead = cur.length - cur.trimStart().length;
+        out.push({ text: cur.trim(), file, line, col: start + lead + 1 });
+      }
+      cur = '';
+      start = -1;
+    };
+    const n = text.length;
+    let i = 0;
+    if (!inBlock) {
+      const first = text.trimStart();
+      if (first.startsWith('/') && !first.startsWith('/*')) continue;
+    }
+    while (i < n) {
+      const c = text[i];
+      if (inBlock) {
+        if (c === '*' && text[i + 1] === '/') {
+          inBlock = false;
+          i += 2;
+          if (start >= 0) cur += ' ';
+        } else i++;
+        continue;
+      }
+      if (c === '/' && text[i + 1] === '*') {
+        inBlock = true;
+        i += 2;
+        continue;
+      }
+      if (c === '#') break;
+      if (c === ';') {
+        flush();
+        i++;
+        continue;
+      }
+      if (start < 0) start = i;
+      if (c === '"') {
+        let j = i + 1;
+        while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+        j = Math.min(n, j + 1);
+        cur += text.slice(i, j);
+        i = j;
+        continue;
+      }
+      if (c === "'") {
+        // 'c, '\n, '\\ and optionally a closing quote.
+        let j = i + 1;
+        if (text[j] === '\\') j += 2;
+        else if (j < n) j++;
+        if (text[j] === "'") j++;
+        cur += text.slice(i, Math.min(j, n));
+        i = j;
+        continue;
+      }
+      cur += c;
+      i++;
+    }
+    flush();
+  }
+  return out;
+}
+
+const IDENT_START = /[A-Za-z_.$]/;
+const IDENT_CHAR = /[A-Za-z0-9_.$]/;
+const OPS3 = ['<<=', '>>='];
+const OPS2 = ['<<', '>>', '<=', '>=', '==', '!=', '<>', '&&', '||'];
+
+export function tokenize(text: string, col0 = 1): Token[] {
+  const toks: Token[] = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text[i];
+    const col = col0 + i;
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
+      i++;
+      continue;
+    }
+    if (c === '%' && IDENT_START.test(text[i + 1] ?? '') && text[i + 1] !== '$') {
+      let j = i + 1;
+      while (j < n && /[A-Za-z0-9_.]/.test(text[j])) j++;
+      toks.push({ k: 'reg', s: text.slice(i + 1, j).toLowerCase(), col });
+      i = j;
+      continue;
+    }
+    if (/[0-9]/.test(c)) {
+      let j = i;
+      while (j < n && /[A-Za-z0-9_]/.test(text[j])) j++;
+      const word = text.slice(i, j);
+      toks.push(numberToken(word, col));
+      i = j;
+      continue;
+    }
+    if (IDENT_START.test(c) && !(c === '$')) {
+      let j = i + 1;
+      while (j < n && IDENT_CHAR.test(text[j])) j++;
+      toks.push({ k: 'id', s: text.slice(i, j), col });
+      i = j;
+      continue;
+    }
+    if (c === '"') {
+      const bytes: number[] = [];
+      let j = i + 1;
+      while (j < n && text[j] !== '"') {
+        if (text[j] === '\\') {
+          const r = readEscape(text, j + 1, col0);
+          bytes.push(r.value & 0xff);
+          j = r.end;
+        } else {
+          const cp = text.codePointAt(j) ?? 0;
+          for (const b of new TextEncoder().encode(String.fromCodePoint(cp))) bytes.push(b);
+          j += cp > 0xffff ? 2 : 1;
+        }
+      }
+      if (j >= n) throw new SyntaxError_('missing closing `"\'', col);
+      toks.push({ k: 'str', bytes, col });
+      i = j + 1;
+      continue;
+    }
+    if (c === "'") {
+      if (i + 1 >= n) throw new SyntaxError_('missing character after `\'\'', col);
+      let value: number;
+      let j: number;
+      if (text[i + 1] === '\\') {
+        const r = readEscape(text, i + 2, col0);
+        value = r.value;
+        j = r.end;
+      } else {
+        const cp = text.codePointAt(i + 1) ?? 0;
+        value = cp;
+        j = i + 1 + (cp > 0xffff ? 2 : 1);
+      }
+      if (text[j] === "'") j++;
+      toks.push({ k: 'num', v: BigInt(value), col });
+      i = j;
+      continue;
+    }
+    const op = OPS3.find((o) => text.startsWith(o, i)) ?? OPS2.find((o) => text.startsWith(o, i)) ?? c;
+    toks.push({ k: 'op', s: op, col });
+    i += op.length;
+  }
+  return toks;
+}
+
+function numberToken(word: string, col: number): Token {
+  const lref = /^(\d+)([fb])$/.exec(word);
+  if (lref && !/^0b[01]+$/i.test(word)) return { k: 'lref', n: String(Number(lref[1])), dir: lref[2] as 'f' | 'b', col };
+  let m: RegExpExecArray | null;
+  let v: bigint;
+  if ((m = /^0[xX]([0-9A-Fa-f]+)$/.exec(word))) v = BigInt(`0x${m[1]}`);
+  else if ((m = /^0[bB]([01]+)$/.exec(word))) v = BigInt(`0b${m[1]}`);
+  else if (/^0[0-7]*$/.test(word)) v = word.length > 1 ? BigInt(`0o${word.slice(1)}`) : 0n;
+  else if (/^[1-9][0-9]*$/.test(word)) v = BigInt(word);
+  else throw new SyntaxError_(`invalid number \`${word}'`, col);
+  return { k: 'num', v: BigInt.asUintN(64, v), col };
+}
+
+/** Backslash escapes in strings and character constants (as `\n \t \b \f \r \\ \" \ooo \xHH`). */
+function readEscape(text: string, i: number, col0: number): { value: number; end: number } {
+  const c = text[i];
+  if (c === undefined) throw new SyntaxError_('backslash at end of line', col0 + i - 1);
+  const simple: Record<string, number> = { n: 10, t: 9, b: 8, f: 12, r: 13, v: 11, a: 7, e: 27 };
+  if (c in simple) return { value: simple[c], end: i + 1 };
+  if (/[0-7]/.test(c)) {
+    let j = i;
+    let v = 0;
+    while (j < i + 3 && /[0-7]/.test(text[j] ?? '')) v = v * 8 + Number(text[j++]);
+    return { value: v, end: j };
+  }
+  if (c === 'x' || c === 'X') {
+    let j = i + 1;
+    let v = 0;
+    while (/[0-9A-Fa-f]/.test(text[j] ?? '')) v = (v * 16 + parseInt(text[j++], 16)) & 0xff;
+    return { value: v, end: j };
+  }
+  return { value: c.charCodeAt(0), end: i + 1 };
+}

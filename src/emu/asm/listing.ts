@@ -1,0 +1,125 @@
+// Whole-file disassembly text laid out exactly as binutils 2.40 `objdump -d` prints it:
+// the "file format" header, "Disassembly of section X:", a "<symbol>:" line wherever a
+// symbol starts, then per instruction `address:<TAB>bytes (7 per line)<TAB>text`, with
+// continuation lines for longer instructions and `...` for runs of zero bytes (objdump
+// skips 8 or more zeros, in multiples of 4 unless they run to the next symbol, and fewer
+// than 3 zeros at the end of a block).
+import type { CodeMode } from './ast';
+import { disassemble } from './disasm';
+
+export interface ListingSection {
+  readonly name: string;
+  readonly address: bigint;
+  readonly bytes: Uint8Array;
+}
+
+export interface ListingSymbol {
+  readonly name: string;
+  readonly value: bigint;
+  /** Name of the section the symbol belongs to (undefined: absolute or unknown). */
+  readonly section?: string;
+  readonly func?: boolean;
+  readonly object?: boolean;
+  readonly global?: boolean;
+}
+
+export interface ListingOptions {
+  readonly fileName: string;
+  /** BFD target name objdump prints: elf64-x86-64, elf32-i386, binary. */
+  readonly format: string;
+  /** Hex digits of a full address (16 for 64-bit targets, 8 otherwise). */
+  readonly addressDigits: 8 | 16;
+  readonly mode: CodeMode;
+  readonly sections: readonly ListingSection[];
+  readonly symbols: readonly ListingSymbol[];
+  /** --start-address / --stop-address. */
+  readonly start?: bigint;
+  readonly stop?: bigint;
+}
+
+const BYTES_PER_LINE = 7;
+const SKIP_ZEROES = 8;
+const SKIP_ZEROES_AT_END = 3;
+
+/** objdump's preference among symbols at one address (objdump.c compare_symbols): functions, objects, globals. */
+function rank(s: ListingSymbol): number {
+  return (s.func ? 0 : 4) + (s.object ? 0 : 2) + (s.global ? 0 : 1);
+}
+
+export function objdumpListing(o: ListingOptions): string {
+  const out: string[] = [`\n${o.fileName}:     file format ${o.format}\n\n`];
+  const hexFull = (v: bigint) => BigInt.asUintN(o.addressDigits * 4, v).toString(16).padStart(o.addressDigits, '0');
+  const sorted = [...o.symbols].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : rank(a) - rank(b)));
+  const symbolize = (addr: bigint): string | undefined => {
+    let best: ListingSymbol | undefined;
+    for (const s of sorted) {
+      if (s.value > addr) break;
+      if (!best || s.value > best.value) best = s;
+    }
+    if (!best) return undefined;
+    return best.value === addr ? best.name : `${best.name}+0x${(addr - best.value).toString(16)}`;
+  };
+  for (const sec of o.sections) {
+    const end = sec.address + BigInt(sec.bytes.length);
+    const from = o.start !== undefined && o.start > sec.address ? o.start : sec.address;
+    const to = o.stop !== undefined && o.stop < end ? o.stop : end;
+    if (from >= to && !(o.start === undefined && o.stop === undefined)) continue;
+    out.push(`\nDisassembly of section ${sec.name}:\n`);
+    // Width of the address column (objdump.c disassemble_section: skip_addr_chars).
+    const endText = hexFull(end);
+    let skip = 0;
+    while (endText[skip] === '0') skip++;
+    if (skip === endText.length && sec.address !== 0n) skip = 0;
+    if (skip !== 0) skip = (skip - 1) & -4;
+    const addrCol = (a: bigint) => {
+      const t = hexFull(a).slice(skip);
+      const lead = t.match(/^0*/)![0].length;
+      return lead === t.length ? `${' '.repeat(t.length - 1)}0` : ' '.repeat(lead) + t.slice(lead);
+    };
+    const own = sorted.filter((s) => s.section === sec.name);
+    let addr = from;
+    while (addr < to) {
+      // The symbol that names this block and the next symbol, which ends it.
+      let sym: ListingSymbol | undefined;
+      for (const s of own) if (s.value <= addr && (!sym || s.value > sym.value || (s.value === sym.value && rank(s) < rank(sym)))) sym = s;
+      const next = own.find((s) => s.value > addr);
+      const stop = next && next.value < to ? next.value : to;
+      let label: string;
+      if (sym) label = sym.value === addr ? sym.name : `${sym.name}+0x${(addr - sym.value).toString(16)}`;
+      else if (next) label = `${next.name}-0x${(next.value - addr).toString(16)}`;
+      else label = addr === sec.address ? sec.name : `${sec.name}+0x${(addr - sec.address).toString(16)}`;
+      out.push(`\n${hexFull(addr)} <${label}>:\n`);
+      addr = disassembleBlock(o, sec, addr, stop, addrCol, symbolize, out);
+    }
+  }
+  return out.join('');
+}
+
+function disassembleBlock(
+  o: ListingOptions, sec: ListingSection, from: bigint, stop: bigint,
+  addrCol: (a: bigint) => string, symbolize: (a: bigint) => string | undefined, out: string[],
+): bigint {
+  const bytes = sec.bytes;
+  let off = Number(from - sec.address);
+  const stopOff = Number(stop - sec.address);
+  while (off < stopOff) {
+    let z = off;
+    while (z < stopOff && bytes[z] === 0) z++;
+    if (z - off >= SKIP_ZEROES || (z === stopOff && z - off < SKIP_ZEROES_AT_END && z > off)) {
+      if (z !== stopOff) z = off + ((z - off) & ~3);
+      out.push('\t...\n');
+      off = z;
+      continue;
+    }
+    const address = sec.address + BigInt(off);
+    const d = disassemble(bytes, off, address, o.mode, symbolize);
+    const len = Math.max(1, Math.min(d.length, bytes.length - off));
+    for (let k = 0; k < len; k += BYTES_PER_LINE) {
+      const chunk = Array.from(bytes.subarray(off + k, off + Math.min(len, k + BYTES_PER_LINE)), (b) => `${b.toString(16).padStart(2, '0')} `).join('');
+      if (k === 0) out.push(`${addrCol(address)}:\t${chunk.padEnd(BYTES_PER_LINE * 3)}\t${d.text}\n`);
+      else out.push(`${addrCol(address + BigInt(k))}:\t${chunk}\n`);
+    }
+    off += len;
+  }
+  return sec.address + BigInt(off);
+}

@@ -1,0 +1,429 @@
+// Guest-physical memory: a 4 GiB physical address space in 4 KiB pages.
+//
+// RAM pages are allocated on first write; until then every RAM page reads through one
+// shared zero page, so scanning memory allocates nothing. Two flat page tables drive the
+// hot paths: `readPages[pfn]` and `writePages[pfn]` hold the page's bytes when the access
+// can be served directly, `undefined` otherwise (MMIO, no RAM, or, for writes, a page the
+// CPU has decoded code from). The slow path handles everything else: MMIO dispatch,
+// first-touch allocation, open bus (reads of nothing return all ones, writes vanish, as
+// on a PC), page-crossing accesses and the code-write notification the CPU's
+// decoded-instruction cache needs (DESIGN.md "Designing for speed", item 1).
+//
+// All addresses are physical and below 2^32 (callers with wider physical addresses, e.g.
+// PAE page tables, must route those to `isAddressable` first). 64-bit accesses are two
+// little-endian 32-bit halves; no BigInt anywhere.
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+const PAGE_MASK = PAGE_SIZE - 1;
+/** Number of 4 KiB frames in the 4 GiB physical space. */
+export const PAGE_COUNT = 1 << 20;
+const FOUR_GIB = 0x1_0000_0000;
+
+/** A device whose registers are memory-mapped. Offsets are relative to the region base. */
+export interface MmioDevice {
+  /** Read `size` bytes (1, 2 or 4) at `offset`; returns the value zero-extended. */
+  mmioRead(offset: number, size: 1 | 2 | 4): number;
+  mmioWrite(offset: number, size: 1 | 2 | 4, value: number): void;
+}
+
+export interface MmioRegion {
+  readonly name: string;
+  base: number;
+  readonly size: number;
+  readonly device: MmioDevice;
+  /** A disabled region is not decoded (reads open bus); the local APIC uses this when globally disabled. */
+  enabled: boolean;
+}
+
+/** e820 address-range types (ACPI spec §15, "System Address Map Interfaces"). */
+export const E820_USABLE = 1;
+export const E820_RESERVED = 2;
+export const E820_ACPI = 3;
+
+export interface E820Entry {
+  base: number;
+  length: number;
+  type: number;
+}
+
+export interface PhysicalMemoryConfig {
+  /** RAM size in bytes: a multiple of 4 KiB, at least 2 MiB, at most 3 GiB (default 128 MiB). */
+  ramSize?: number;
+}
+
+export const DEFAULT_RAM_SIZE = 128 * 1024 * 1024;
+/** Top of the RAM the machine can have below the PCI/MMIO hole (QEMU also splits there). */
+export const MAX_RAM_SIZE = 0xC000_0000;
+/** Conventional memory ends where the Extended BIOS Data Area starts (639 KiB). */
+export const LOW_RAM_END = 0x9FC00;
+export const HIGH_RAM_START = 0x10_0000;
+
+export class MemoryConfigError extends Error {
+  override readonly name = 'MemoryConfigError';
+}
+
+const KIND_NONE = 0;
+const KIND_RAM = 1;
+const KIND_MMIO = 2;
+
+/** Shared page every untouched RAM page reads through; never written (writePages excludes it). */
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+
+export class PhysicalMemory {
+  readonly ramSize: number;
+  /** Per frame: the bytes a read can use directly, or undefined (slow path). */
+  readonly readPages: (Uint8Array | undefined)[];
+  /** Per frame: the bytes a write can use directly, or undefined (slow path). */
+  readonly writePages: (Uint8Array | undefined)[];
+  /**
+   * Called before a write lands in a frame marked with `markCode`: the CPU invalidates
+   * its decoded instructions for that frame (and may `clearCode` it). `addr`/`size` say
+   * what is being written.
+   */
+  onCodeWrite: ((pfn: number, addr: number, size: number) => void) | undefined;
+
+  private readonly kind: Uint8Array;
+  private readonly code: Uint8Array;
+  /** Per frame: index+1 into `regions` for MMIO frames. */
+  private readonly mmioIndex: Uint16Array;
+  private readonly regions: MmioRegion[] = [];
+  /** RAM frames currently hidden under a relocated MMIO region. */
+  private readonly shadowedRam = new Map<number, Uint8Array>();
+  private allocated = 0;
+
+  constructor(config: PhysicalMemoryConfig = {}) {
+    const ramSize = config.ramSize ?? DEFAULT_RAM_SIZE;
+    if (!Number.isInteger(ramSize) || ramSize % PAGE_SIZE !== 0 || ramSize < 2 * 1024 * 1024 || ramSize > MAX_RAM_SIZE) {
+      throw new MemoryConfigError(`RAM size must be a multiple of 4 KiB between 2 MiB and 3 GiB (got ${ramSize} bytes)`);
+    }
+    this.ramSize = ramSize;
+    const ramPages = ramSize >>> PAGE_SHIFT;
+    this.readPages = new Array<Uint8Array | undefined>(PAGE_COUNT).fill(undefined);
+    this.writePages = new Array<Uint8Array | undefined>(PAGE_COUNT).fill(undefined);
+    this.kind = new Uint8Array(PAGE_COUNT);
+    this.code = new Uint8Array(PAGE_COUNT);
+    this.mmioIndex = new Uint16Array(PAGE_COUNT);
+    this.kind.fill(KIND_RAM, 0, ramPages);
+    this.readPages.fill(ZERO_PAGE, 0, ramPages);
+    this.onCodeWrite = undefined;
+  }
+
+  /** True when `addr` lies in the 4 GiB space this memory models. */
+  isAddressable(addr: number): boolean {
+    return addr >= 0 && addr < FOUR_GIB;
+  }
+
+  /** Number of RAM pages that have been written (allocated). */
+  get allocatedPages(): number {
+    return this.allocated;
+  }
+
+  // ---- MMIO ---------------------------------------------------------------------------
+
+  /** Map `device` at [base, base+size); both page-aligned, not overlapping another region. */
+  addMmio(name: string, base: number, size: number, device: MmioDevice): MmioRegion {
+    const region: MmioRegion = { name, base, size, device, enabled: true };
+    this.checkMmioRange(region, base);
+    this.regions.push(region);
+    this.mapRegion(region, this.regions.length);
+    return region;
+  }
+
+  /** Move a region (IA32_APIC_BASE relocates the local APIC). */
+  moveMmio(region: MmioRegion, newBase: number): void {
+    if (newBase === region.base) return;
+    this.checkMmioRange(region, newBase);
+    this.unmapRegion(region);
+    region.base = newBase;
+    this.mapRegion(region, this.regions.indexOf(region) + 1);
+  }
+
+  get mmioRegions(): readonly MmioRegion[] {
+    return this.regions;
+  }
+
+  private checkMmioRange(region: MmioRegion, base: number): void {
+    const { size, name } = region;
+    if (base % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 || size <= 0 || base + size > FOUR_GIB) {
+      throw new MemoryConfigError(`MMIO region ${name} at 0x${base.toString(16)} (size 0x${size.toString(16)}) must be page-aligned and below 4 GiB`);
+    }
+    for (let pfn = base >>> PAGE_SHIFT; pfn < (base + size) / PAGE_SIZE; pfn++) {
+      const owner = this.mmioIndex[pfn];
+      if (owner !== 0 && this.regions[owner - 1] !== region) {
+        throw new MemoryConfigError(`MMIO region ${name} at 0x${base.toString(16)} overlaps ${this.regions[owner - 1].name}`);
+      }
+    }
+  }
+
+  /**
+   * Map a region's frames. A region placed over RAM (a relocated local APIC) hides that
+   * RAM until it moves away, as the APIC does on real hardware; the RAM page is kept aside.
+   */
+  private mapRegion(region: MmioRegion, index: number): void {
+    for (let pfn = region.base >>> PAGE_SHIFT; pfn < (region.base + region.size) / PAGE_SIZE; pfn++) {
+      if (this.kind[pfn] === KIND_RAM) {
+        this.shadowedRam.set(pfn, this.readPages[pfn] ?? ZERO_PAGE);
+        this.readPages[pfn] = undefined;
+        this.writePages[pfn] = undefined;
+      }
+      this.kind[pfn] = KIND_MMIO;
+      this.mmioIndex[pfn] = index;
+    }
+  }
+
+  private unmapRegion(region: MmioRegion): void {
+    for (let pfn = region.base >>> PAGE_SHIFT; pfn < (region.base + region.size) / PAGE_SIZE; pfn++) {
+      this.mmioIndex[pfn] = 0;
+      const ram = this.shadowedRam.get(pfn);
+      if (ram === undefined) {
+        this.kind[pfn] = KIND_NONE;
+        continue;
+      }
+      this.shadowedRam.delete(pfn);
+      this.kind[pfn] = KIND_RAM;
+      this.readPages[pfn] = ram;
+      if (ram !== ZERO_PAGE && this.code[pfn] === 0) this.writePages[pfn] = ram;
+    }
+  }
+
+  // ---- code-page tracking ---------------------------------------------------------------
+
+  /** The CPU decoded instructions from frame `pfn`: route writes to it through `onCodeWrite`. */
+  markCode(pfn: number): void {
+    if (this.code[pfn] === 1 || this.kind[pfn] !== KIND_RAM) return;
+    this.code[pfn] = 1;
+    this.writePages[pfn] = undefined;
+  }
+
+  /** The CPU dropped its decoded instructions for `pfn`: writes take the fast path again. */
+  clearCode(pfn: number): void {
+    if (this.code[pfn] === 0) return;
+    this.code[pfn] = 0;
+    const p = this.readPages[pfn];
+    if (p !== ZERO_PAGE) this.writePages[pfn] = p;
+  }
+
+  hasCode(pfn: number): boolean {
+    return this.code[pfn] === 1;
+  }
+
+  // ---- page access for a TLB ------------------------------------------------------------
+
+  /** The bytes of RAM frame `pfn` for direct reads (the shared zero page if never written), or undefined. */
+  pageForRead(pfn: number): Uint8Array | undefined {
+    return this.readPages[pfn];
+  }
+
+  /** The bytes of RAM frame `pfn` for direct writes (allocating it), or undefined for MMIO, no RAM or code pages. */
+  pageForWrite(pfn: number): Uint8Array | undefined {
+    if (this.kind[pfn] !== KIND_RAM || this.code[pfn] === 1) return undefined;
+    return this.writePages[pfn] ?? this.allocate(pfn);
+  }
+
+  private allocate(pfn: number): Uint8Array {
+    const page = new Uint8Array(PAGE_SIZE);
+    this.readPages[pfn] = page;
+    if (this.code[pfn] === 0) this.writePages[pfn] = page;
+    this.allocated++;
+    return page;
+  }
+
+  // ---- hot paths ------------------------------------------------------------------------
+
+  read8(addr: number): number {
+    const p = this.readPages[addr >>> PAGE_SHIFT];
+    if (p !== undefined) return p[addr & PAGE_MASK];
+    return this.readSlow(addr, 1);
+  }
+
+  read16(addr: number): number {
+    const o = addr & PAGE_MASK;
+    if (o <= PAGE_SIZE - 2) {
+      const p = this.readPages[addr >>> PAGE_SHIFT];
+      if (p !== undefined) return p[o] | (p[o + 1] << 8);
+    }
+    return this.readSlow(addr, 2);
+  }
+
+  /** 32-bit read as a signed int32 (use `>>> 0` for the unsigned value). */
+  read32(addr: number): number {
+    const o = addr & PAGE_MASK;
+    if (o <= PAGE_SIZE - 4) {
+      const p = this.readPages[addr >>> PAGE_SHIFT];
+      if (p !== undefined) return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
+    }
+    return this.readSlow(addr, 4) | 0;
+  }
+
+  /** 64-bit read into out[index] (low half) and out[index+1] (high half). */
+  read64(addr: number, out: Int32Array, index: number): void {
+    out[index] = this.read32(addr);
+    out[index + 1] = this.read32((addr + 4) >>> 0);
+  }
+
+  write8(addr: number, value: number): void {
+    const p = this.writePages[addr >>> PAGE_SHIFT];
+    if (p !== undefined) p[addr & PAGE_MASK] = value;
+    else this.writeSlow(addr, 1, value);
+  }
+
+  write16(addr: number, value: number): void {
+    const o = addr & PAGE_MASK;
+    if (o <= PAGE_SIZE - 2) {
+      const p = this.writePages[addr >>> PAGE_SHIFT];
+      if (p !== undefined) {
+        p[o] = value;
+        p[o + 1] = value >> 8;
+        return;
+      }
+    }
+    this.writeSlow(addr, 2, value);
+  }
+
+  write32(addr: number, value: number): void {
+    const o = addr & PAGE_MASK;
+    if (o <= PAGE_SIZE - 4) {
+      const p = this.writePages[addr >>> PAGE_SHIFT];
+      if (p !== undefined) {
+        p[o] = value;
+        p[o + 1] = value >> 8;
+        p[o + 2] = value >> 16;
+        p[o + 3] = value >> 24;
+        return;
+      }
+    }
+    this.writeSlow(addr, 4, value);
+  }
+
+  write64(addr: number, lo: number, hi: number): void {
+    this.write32(addr, lo);
+    this.write32((addr + 4) >>> 0, hi);
+  }
+
+  // ---- slow paths -----------------------------------------------------------------------
+
+  private readSlow(addr: number, size: 1 | 2 | 4): number {
+    const o = addr & PAGE_MASK;
+    if (o + size > PAGE_SIZE) {
+      // Page-crossing: assemble little-endian from byte reads, each dispatched on its own page.
+      let v = 0;
+      for (let i = 0; i < size; i++) v |= this.read8((addr + i) >>> 0) << (8 * i);
+      return size === 4 ? v >>> 0 : v;
+    }
+    const pfn = addr >>> PAGE_SHIFT;
+    if (this.kind[pfn] === KIND_MMIO) {
+      const region = this.regions[this.mmioIndex[pfn] - 1];
+      if (region.enabled) return region.device.mmioRead(addr - region.base, size);
+    }
+    // No RAM and no device decodes the address: the bus floats high.
+    return size === 1 ? 0xFF : size === 2 ? 0xFFFF : 0xFFFF_FFFF;
+  }
+
+  private writeSlow(addr: number, size: 1 | 2 | 4, value: number): void {
+    const o = addr & PAGE_MASK;
+    if (o + size > PAGE_SIZE) {
+      for (let i = 0; i < size; i++) this.write8((addr + i) >>> 0, value >>> (8 * i));
+      return;
+    }
+    const pfn = addr >>> PAGE_SHIFT;
+    const kind = this.kind[pfn];
+    if (kind === KIND_RAM) {
+      if (this.code[pfn] === 1 && this.onCodeWrite !== undefined) this.onCodeWrite(pfn, addr, size);
+      let p = this.readPages[pfn];
+      if (p === ZERO_PAGE || p === undefined) p = this.allocate(pfn);
+      p[o] = value;
+      if (size >= 2) p[o + 1] = value >> 8;
+      if (size === 4) {
+        p[o + 2] = value >> 16;
+        p[o + 3] = value >> 24;
+      }
+    } else if (kind === KIND_MMIO) {
+      const region = this.regions[this.mmioIndex[pfn] - 1];
+      if (region.enabled) region.device.mmioWrite(addr - region.base, size, size === 4 ? value >>> 0 : value & (size === 1 ? 0xFF : 0xFFFF));
+    }
+  }
+
+  // ---- bulk access (loader, debugger) -----------------------------------------------------
+
+  /** Copy `data` to physical `addr` (through MMIO and code-write notification like any write). */
+  writeBytes(addr: number, data: Uint8Array): void {
+    this.checkRange(addr, data.length);
+    let i = 0;
+    while (i < data.length) {
+      const a = addr + i;
+      const pfn = a >>> PAGE_SHIFT;
+      const o = a & PAGE_MASK;
+      const n = Math.min(PAGE_SIZE - o, data.length - i);
+      if (this.kind[pfn] === KIND_RAM) {
+        if (this.code[pfn] === 1 && this.onCodeWrite !== undefined) this.onCodeWrite(pfn, a, n);
+        let p = this.readPages[pfn];
+        if (p === ZERO_PAGE || p === undefined) p = this.allocate(pfn);
+        p.set(data.subarray(i, i + n), o);
+      } else {
+        for (let k = 0; k < n; k++) this.writeSlow(a + k, 1, data[i + k]);
+      }
+      i += n;
+    }
+  }
+
+  /** Fill [addr, addr+length) with `value` (zeroing a loaded image's bss). */
+  fill(addr: number, length: number, value: number): void {
+    this.checkRange(addr, length);
+    const chunk = new Uint8Array(Math.min(length, PAGE_SIZE)).fill(value);
+    for (let i = 0; i < length; i += PAGE_SIZE) {
+      const n = Math.min(PAGE_SIZE, length - i);
+      if (value === 0 && n === PAGE_SIZE && ((addr + i) & PAGE_MASK) === 0 && this.readPages[(addr + i) >>> PAGE_SHIFT] === ZERO_PAGE) continue;
+      this.writeBytes(addr + i, n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+  }
+
+  /** Copy of [addr, addr+length) as the CPU would read it (MMIO reads have side effects: debugger beware). */
+  readBytes(addr: number, length: number): Uint8Array {
+    this.checkRange(addr, length);
+    const out = new Uint8Array(length);
+    let i = 0;
+    while (i < length) {
+      const a = addr + i;
+      const pfn = a >>> PAGE_SHIFT;
+      const o = a & PAGE_MASK;
+      const n = Math.min(PAGE_SIZE - o, length - i);
+      const p = this.readPages[pfn];
+      if (p !== undefined) out.set(p.subarray(o, o + n), i);
+      else for (let k = 0; k < n; k++) out[i + k] = this.readSlow(a + k, 1);
+      i += n;
+    }
+    return out;
+  }
+
+  /** True when [addr, addr+length) is RAM (not MMIO, not a hole). */
+  isRam(addr: number, length: number): boolean {
+    if (addr < 0 || length < 0 || addr + length > this.ramSize) return false;
+    for (let pfn = addr >>> PAGE_SHIFT; pfn < (addr + length) / PAGE_SIZE; pfn++) if (this.kind[pfn] !== KIND_RAM) return false;
+    return true;
+  }
+
+  private checkRange(addr: number, length: number): void {
+    if (!Number.isInteger(addr) || !Number.isInteger(length) || addr < 0 || length < 0 || addr + length > FOUR_GIB) {
+      throw new RangeError(`physical range 0x${addr.toString(16)}+0x${length.toString(16)} is outside the 4 GiB physical space`);
+    }
+  }
+
+  // ---- memory map -----------------------------------------------------------------------
+
+  /**
+   * The e820 map firmware would report (and Multiboot passes on): usable conventional
+   * memory below the EBDA, the EBDA/VGA/BIOS area 0x9FC00-0xFFFFF reserved (the ACPI
+   * tables live there), usable RAM from 1 MiB to the RAM size, and every MMIO region
+   * reserved. Sorted by base.
+   */
+  memoryMap(): E820Entry[] {
+    const map: E820Entry[] = [
+      { base: 0, length: LOW_RAM_END, type: E820_USABLE },
+      { base: LOW_RAM_END, length: HIGH_RAM_START - LOW_RAM_END, type: E820_RESERVED },
+      { base: HIGH_RAM_START, length: this.ramSize - HIGH_RAM_START, type: E820_USABLE },
+    ];
+    for (const r of this.regions) map.push({ base: r.base, length: r.size, type: E820_RESERVED });
+    return map.sort((a, b) => a.base - b.base);
+  }
+}
