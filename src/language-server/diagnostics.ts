@@ -1,6 +1,7 @@
 // Diagnostics come from the real assembler: the language server runs `assemble()` over the
 // document (with includes read from open editors or the disk) and turns its located
 // messages into LSP diagnostics. No second parser decides what is an error.
+import { dirname, relative } from 'node:path';
 import { DiagnosticSeverity, type Diagnostic, type Range } from 'vscode-languageserver';
 import { assemble } from '../emu/asm/assembler';
 import type { Diagnostic as AsmDiagnostic } from '../emu/asm/diagnostic';
@@ -38,7 +39,7 @@ export function diagnoseDocument(path: string, text: string, readFile: ReadFile)
     return {
       ...there,
       range: includeLineRange(ownLines, d.file),
-      message: `In included file ${d.file}:${d.line}:${d.col}: ${d.message}`,
+      message: `In included file ${relative(dirname(path), d.file)}:${d.line}:${d.col}: ${d.message}`,
       relatedInformation: [{ location: { uri: uriOf(d.file), range: there.range }, message: d.message }],
     };
   });

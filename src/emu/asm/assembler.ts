@@ -76,6 +76,8 @@ interface Frame {
   readonly stmts: readonly Statement[];
   idx: number;
   readonly kind: 'file' | 'macro' | 'repeat';
+  /** Conditionals open when the frame started (`.exitm` closes the ones opened inside). */
+  readonly condDepth: number;
 }
 
 interface CondFrame {
@@ -140,7 +142,7 @@ class Assembler implements EvalContext<Sym> {
   // ---- statement loop ----------------------------------------------------------------
 
   run(stmts: readonly Statement[]): void {
-    this.frames.push({ stmts, idx: 0, kind: 'file' });
+    this.frames.push({ stmts, idx: 0, kind: 'file', condDepth: 0 });
     try {
       while (this.frames.length > 0) {
         const fr = this.frames[this.frames.length - 1];
@@ -268,7 +270,7 @@ class Assembler implements EvalContext<Sym> {
 
   private pushFrame(stmts: readonly Statement[], kind: Frame['kind']): void {
     if (this.frames.length > MAX_MACRO_DEPTH) throw new SyntaxError_('macros nested too deeply', this.loc.col);
-    this.frames.push({ stmts: splitAgain(stmts), idx: 0, kind });
+    this.frames.push({ stmts: splitAgain(stmts), idx: 0, kind, condDepth: this.conds.length });
   }
 
   private expandMacro(def: MacroDef, argText: string, col: number): void {
@@ -573,10 +575,14 @@ class Assembler implements EvalContext<Sym> {
       case '.endr':
         throw new SyntaxError_(`${name} without a matching ${name === '.endm' ? '.macro' : '.rept/.irp/.irpc'}`, col);
       case '.exitm': {
+        if (!this.frames.some((f) => f.kind === 'macro')) throw new SyntaxError_('.exitm outside of a macro', col);
         for (;;) {
           const fr = this.frames.pop();
           if (!fr) throw new SyntaxError_('.exitm outside of a macro', col);
-          if (fr.kind === 'macro') return;
+          if (fr.kind === 'macro') {
+            this.conds.length = Math.min(this.conds.length, fr.condDepth);
+            return;
+          }
         }
       }
       case '.purgem':
@@ -592,14 +598,22 @@ class Assembler implements EvalContext<Sym> {
         if (name === '.sleb128' || name === '.uleb128') throw new SyntaxError_(`${name} is not supported yet`, col);
         return;
       case '.lcomm': {
+        // `.lcomm sym, size[, align]`: gas aligns to the largest of 8/4/2/1 that the size reaches.
         const n = this.nameList(ts, true)[0];
         ts.expectOp(',');
         const size = this.absolute(parseExpr(ts));
-        const bss = this.section('.bss');
+        let align = size >= 8n ? 8 : size >= 4n ? 4 : size >= 2n ? 2 : 1;
+        if (ts.isOp(',')) {
+          ts.next();
+          align = Number(this.absolute(parseExpr(ts)));
+        }
+        this.expectEnd(ts);
         const saved = this.cur;
-        this.cur = bss;
+        this.cur = this.section('.bss');
+        this.cur.alignment = Math.max(this.cur.alignment, align);
+        if (align > 1) this.cur.frags.push({ kind: 'align', address: 0, alignment: align, size: 0, code: false, loc: this.loc });
         this.defineLabel(n, false, col);
-        appendFill(currentFixed(bss), Number(size), 0);
+        appendFill(currentFixed(this.cur), Number(size), 0);
         this.cur = saved;
         return;
       }

@@ -133,7 +133,7 @@ function memoryText(ctx: Ctx): string {
   const haveBase = insn.base >= 0;
   const haveIndex = insn.index >= 0;
   let needIndex = false;
-  let disp = insn.disp;
+  const disp = insn.disp;
   let unsignedDisp = false;
   if (insn.hasSib && !haveBase && !haveIndex && asz !== 2) {
     if (ctx.mode !== 64 || asz === 4) needIndex = true;
@@ -156,7 +156,6 @@ function memoryText(ctx: Ctx): string {
   }
   if (insn.dispSize === 0) return `${seg}(${inner})`;
   if (unsignedDisp) return `${seg}${hex(disp >>> 0)}(${inner})`;
-  if (asz === 2 && !haveBase && !haveIndex) disp &= 0xffff;
   return `${seg}${signedHex(disp)}(${inner})`;
 }
 

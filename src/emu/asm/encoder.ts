@@ -143,7 +143,7 @@ export function encodeInstruction(insn: Instruction, opts: EncodeOptions): Encod
   for (const c of list) {
     const ctx: MatchContext = {
       mode, prefixes, name, suffix: c.suffix, nameSize: c.nameSize, movabs,
-      branchAddrSize: c.addrSize, branch: opts.branch ?? 'near', byteNeedsEvidence,
+      branchAddrSize: c.addrSize, byteNeedsEvidence,
     };
     const r = matchForm(c.form, ops, ctx, commutative);
     if (r instanceof Mismatch) {

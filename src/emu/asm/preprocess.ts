@@ -289,11 +289,14 @@ export function preprocess(source: string, opts: PreprocessOptions): PreprocessR
       const m = /^\s*#\s*([A-Za-z_]\w*)?(.*)$/.exec(raw);
       const name = m?.[1];
       const rest = (m?.[2] ?? '').trim();
-      const col = raw.indexOf('#') + 1;
+      const col = (m ? raw.indexOf('#') : raw.length - raw.trimStart().length) + 1;
       try {
         if (m && name !== undefined && ['if', 'ifdef', 'ifndef'].includes(name)) {
           const parentActive = active();
           let cond = false;
+          // An #if whose expression is in error still opens a (false) group, as in cpp.
+          const frame: CondFrame = { taken: false, active: false, parentActive, seenElse: false, line };
+          conds.push(frame);
           if (parentActive) {
             if (name === 'if') cond = evalCondition(rest);
             else {
@@ -302,7 +305,8 @@ export function preprocess(source: string, opts: PreprocessOptions): PreprocessR
               cond = macros.has(id) === (name === 'ifdef');
             }
           }
-          conds.push({ taken: cond, active: parentActive && cond, parentActive, seenElse: false, line });
+          frame.taken = cond;
+          frame.active = parentActive && cond;
           continue;
         }
         if (m && (name === 'elif' || name === 'else' || name === 'endif')) {

@@ -5,16 +5,18 @@
 //
 // What goes where (the spec leaves placement to the loader; this follows QEMU's -kernel):
 //   kernel          where its ELF PT_LOAD segments (physical addresses) or the a.out-kludge
-//                   fields say; it must lie in usable RAM
+//                   fields say; it must lie in RAM, clear of the two areas below
 //   modules         page-aligned, one after another, from the first page after the kernel
 //   0x9000          the memory map (mmap_addr), then at 0x9500 the info structure, a GDT,
 //                   the module list and the strings (command lines, boot loader name)
+//   0xF0000         the ACPI tables (acpi.ts), which the machine installs
 // Command lines are passed exactly as given. To reproduce `qemu -kernel K -append A`
 // pass "K A" (QEMU prefixes the kernel's file name); for `-initrd 'G args'`, "G args".
 
 import { ElfError, EM_386, EM_X86_64, ET_EXEC, parseElf, PT_LOAD, isElf } from './elf.js';
 import type { ElfFile } from './elf.js';
 import { HIGH_RAM_START, LOW_RAM_END, PAGE_SIZE } from '../memory/physical-memory.js';
+import { ACPI_TABLES_BASE } from './acpi.js';
 import type { E820Entry, PhysicalMemory } from '../memory/physical-memory.js';
 
 export const MULTIBOOT_HEADER_MAGIC = 0x1BADB002;
@@ -184,15 +186,20 @@ interface Placed {
   end: number;
 }
 
-/** Usable RAM for loaded images: conventional memory below the EBDA and RAM from 1 MiB (the e820 usable ranges). */
-function checkUsable(mem: PhysicalMemory, start: number, end: number, what: string): void {
-  const inLow = start >= 0 && end <= LOW_RAM_END;
-  const inHigh = start >= HIGH_RAM_START && end <= mem.ramSize;
-  if (!(inLow || inHigh) || end < start) {
-    throw new MultibootError('out-of-memory', `${what} at ${hex(start)}-${hex(end)} does not lie in usable RAM (0-${hex(LOW_RAM_END)} or ${hex(HIGH_RAM_START)}-${hex(mem.ramSize)}); try a larger --memory`);
+/**
+ * Where a kernel may be loaded: anywhere in RAM (QEMU loads what `ld -Ttext=0x100000`
+ * produces, including the read-only ELF-header segment it places at 0xFF000), except the
+ * boot information area and the page holding the ACPI tables.
+ */
+function checkLoadable(mem: PhysicalMemory, start: number, end: number, what: string): void {
+  if (start < 0 || end < start || end > mem.ramSize) {
+    throw new MultibootError('out-of-memory', `${what} at ${hex(start)}-${hex(end)} does not lie in RAM (0-${hex(mem.ramSize)}); try a larger --memory`);
   }
   if (start < BOOT_INFO_LIMIT && end > MMAP_ADDRESS) {
     throw new MultibootError('out-of-memory', `${what} at ${hex(start)}-${hex(end)} overlaps the boot information area at ${hex(MMAP_ADDRESS)}-${hex(BOOT_INFO_LIMIT)}`);
+  }
+  if (start < ACPI_TABLES_BASE + PAGE_SIZE && end > ACPI_TABLES_BASE) {
+    throw new MultibootError('out-of-memory', `${what} at ${hex(start)}-${hex(end)} overlaps the ACPI tables at ${hex(ACPI_TABLES_BASE)}`);
   }
 }
 
@@ -210,7 +217,7 @@ function loadElf(mem: PhysicalMemory, elf: ElfFile, name: string, placed: Placed
       throw new MultibootError('bad-elf', `${name}: segment at physical ${hex(Number(seg.paddr))} ends above 4 GiB; Multiboot loads below 4 GiB`);
     }
     const start = Number(seg.paddr);
-    checkUsable(mem, start, start + seg.memsz, `${name}: segment`);
+    checkLoadable(mem, start, start + seg.memsz, `${name}: segment`);
     placed.start = Math.min(placed.start, start);
     placed.end = Math.max(placed.end, start + seg.memsz);
   }
@@ -243,7 +250,7 @@ function loadAout(mem: PhysicalMemory, image: Uint8Array, h: MultibootHeader, na
   }
   const bssEnd = h.bssEndAddr === 0 ? loadEnd : h.bssEndAddr;
   if (bssEnd < loadEnd) throw new MultibootError('bad-aout', `${name}: bss_end_addr ${hex(bssEnd)} is below load_end_addr ${hex(loadEnd)}`);
-  checkUsable(mem, h.loadAddr, bssEnd, `${name}: image`);
+  checkLoadable(mem, h.loadAddr, bssEnd, `${name}: image`);
   mem.writeBytes(h.loadAddr, image.subarray(fileStart, fileStart + (loadEnd - h.loadAddr)));
   if (bssEnd > loadEnd) mem.fill(loadEnd, bssEnd - loadEnd, 0);
   placed.start = h.loadAddr;

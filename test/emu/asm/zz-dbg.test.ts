@@ -1,8 +1,10 @@
 import { it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { assemble } from '/work/main/src/emu/asm/assembler';
+import { writeObject } from '/work/main/src/emu/asm/elf-writer';
 it('x', () => {
   const src = process.env.SRC!;
   const o = assemble(src, { file: 'x.s' });
-  console.log('OURS', Buffer.from(o.object.sections[1].bytes).toString('hex'));
+  writeFileSync('/tmp/fe/ours.o', writeObject(o.object));
   console.log(o.diagnostics);
 });

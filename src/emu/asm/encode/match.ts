@@ -1,7 +1,7 @@
 // Matching AT&T operands against one form of the instruction table and, when they fit,
 // turning the form into an EncodingPlan. The order forms are tried in (and so which one wins
 // when several fit) is the caller's: table order adjusted by gas-preferences.ts.
-import { EncodeError, type BranchSize, type CodeMode, type Operand, type Value } from '../ast';
+import { EncodeError, type CodeMode, type Operand, type Value } from '../ast';
 import type { RegInfo } from '../../cpu/isa/registers';
 import type { OpcodeForm, OperandCode } from '../../cpu/isa/opcodes';
 import type { EncodingPlan, ImmField, RmTarget } from './emit';
@@ -25,7 +25,6 @@ export interface MatchContext {
   readonly movabs: boolean;
   /** Address size named by the mnemonic (jecxz, loopl). */
   readonly branchAddrSize?: 16 | 32 | 64;
-  readonly branch: BranchSize;
   /** A byte form may not take the size when nothing names it and a wider form fits (GNU as defaults to l). */
   readonly byteNeedsEvidence: boolean;
 }

@@ -107,12 +107,3 @@ export function rexPrefixBits(name: string): number | undefined {
   }
   return bits;
 }
-
-/** True when `name` is a prefix mnemonic (the parser uses this to split `lock addl ...`). */
-export function isPrefixMnemonic(name: string): boolean {
-  const n = name.toLowerCase();
-  return (
-    n in SEGMENT_PREFIX || n in REP_FAMILY || n === 'lock' || n === 'notrack' ||
-    n === 'data16' || n === 'data32' || n === 'addr16' || n === 'addr32' || rexPrefixBits(n) !== undefined
-  );
-}
