@@ -158,11 +158,14 @@ export function link(objects: readonly ObjectFile[], opts: LinkOptions): LinkRes
         r.address = dot;
         dot += BigInt(r.section.type === SHT_NOBITS ? r.section.size : r.section.bytes.length);
       }
+      // The script's `. = ALIGN(. != 0 ? 8 : 1)` (4 for elf_i386) at the end of .bss.
+      if (o.name === '.bss' && dot !== 0n) dot = alignUp(dot, elf32Objects ? 4 : 8);
       o.size = Number(dot - o.address);
     }
     if (g === 'text') etext = dot;
     if (g === 'data') edata = dot;
   }
+  const end = alignUp(dot, elf32Objects ? 4 : 8);
   outputs.splice(0, outputs.length, ...outputs.filter((o) => o.size > 0));
 
   // 3. Symbols: globals across objects, locals per object.
@@ -179,27 +182,21 @@ export function link(objects: readonly ObjectFile[], opts: LinkOptions): LinkRes
     s.section === 'abs' ? s.value : s.section === 'undef' ? 0n : inputs[oi][s.section].address + s.value;
 
   // Symbols ld's script defines (the PROVIDEd ones only when something refers to them).
-  const bssOut = outputs.filter((o) => o.group === 'bss');
   const dataEnd = edata ?? dataStart ?? alignUp(etext, PAGE);
-  const pad = elf32Objects ? 4 : 8;
-  let end = dataEnd;
-  if (bssOut.length) {
-    const last = bssOut[bssOut.length - 1];
-    const bssEnd = alignUp(last.address + BigInt(last.size), pad);
-    last.size = Number(bssEnd - last.address);
-    end = bssEnd;
-  }
-  end = alignUp(end, pad);
-  const scriptSymbols = new Map<string, { value: bigint; always: boolean }>([
-    ['__bss_start', { value: dataEnd, always: true }],
-    ['_edata', { value: dataEnd, always: true }],
-    ['_end', { value: end, always: true }],
-    ['edata', { value: dataEnd, always: false }],
-    ['end', { value: end, always: false }],
-    ['etext', { value: etext, always: false }],
-    ['_etext', { value: etext, always: false }],
-    ['__etext', { value: etext, always: false }],
-    ['__executable_start', { value: opts.base, always: false }],
+  // Each script symbol is relative to the output section ld's script puts it after (or, for
+  // __bss_start, before): that is the section nm and objdump show it in.
+  const last = (groupsBefore: Group[]) => [...outputs].reverse().find((o) => groupsBefore.includes(o.group));
+  const bssFirst = outputs.find((o) => o.group === 'bss');
+  const scriptSymbols = new Map<string, { value: bigint; always: boolean; section?: OutputSection }>([
+    ['__bss_start', { value: dataEnd, always: true, section: bssFirst ?? last(['text', 'rodata', 'data']) }],
+    ['_edata', { value: dataEnd, always: true, section: last(['text', 'rodata', 'data']) }],
+    ['_end', { value: end, always: true, section: last(groups) }],
+    ['edata', { value: dataEnd, always: false, section: last(['text', 'rodata', 'data']) }],
+    ['end', { value: end, always: false, section: last(groups) }],
+    ['etext', { value: etext, always: false, section: last(['text']) }],
+    ['_etext', { value: etext, always: false, section: last(['text']) }],
+    ['__etext', { value: etext, always: false, section: last(['text']) }],
+    ['__executable_start', { value: opts.base, always: false, section: outputs[0] }],
   ]);
   const referenced = new Set<string>();
   objects.forEach((o) => o.symbols.forEach((s) => s.section === 'undef' && referenced.add(s.name)));
@@ -284,7 +281,16 @@ export function link(objects: readonly ObjectFile[], opts: LinkOptions): LinkRes
 
   const contents = (o: OutputSection): Uint8Array => {
     const data = new Uint8Array(o.nobits ? 0 : o.size);
-    if (!o.nobits) for (const r of o.inputs) data.set(images.get(r) ?? new Uint8Array(0), Number(r.address - o.address));
+    if (o.nobits) return data;
+    // Gaps between input sections of code are filled with NOPs (bfd/cpu-i386.c fill).
+    let end = 0;
+    for (const r of o.inputs) {
+      const at = Number(r.address - o.address);
+      if (o.flags & SHF_EXECINSTR && at > end) fillNops(data, end, at - end, !elf32Objects);
+      const img = images.get(r) ?? new Uint8Array(0);
+      data.set(img, at);
+      end = at + img.length;
+    }
     return data;
   };
 
@@ -317,7 +323,7 @@ export function link(objects: readonly ObjectFile[], opts: LinkOptions): LinkRes
   for (const [n, sc] of scriptSymbols) {
     if (globals.has(n) || (!sc.always && !referenced.has(n))) continue;
     symbolMap.set(n, sc.value);
-    const holder = outputs.findIndex((o) => sc.value >= o.address && sc.value <= o.address + BigInt(o.size));
+    const holder = sc.section ? outputs.indexOf(sc.section) : -1;
     elfSymbols.push({ name: n, value: sc.value, size: 0n, type: STT_NOTYPE, binding: STB_GLOBAL, shndx: holder >= 0 ? holder + 1 : SHN_ABS });
   }
 
@@ -352,6 +358,23 @@ export function link(objects: readonly ObjectFile[], opts: LinkOptions): LinkRes
   }
   const output = writeElf({ elfClass, type: ET_EXEC, entry, sections, segments, symbols: elfSymbols, pageSize: PAGE });
   return { ...result, output };
+}
+
+/**
+ * GNU ld's padding for code (bfd/cpu-i386.c): the longest NOP (10 bytes for x86-64, the
+ * 2-byte `66 90` for i386) repeated, then one shorter NOP for the remainder.
+ */
+const LD_NOPS: readonly (readonly number[])[] = [
+  [0x90], [0x66, 0x90], [0x0f, 0x1f, 0x00], [0x0f, 0x1f, 0x40, 0x00], [0x0f, 0x1f, 0x44, 0x00, 0x00],
+  [0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00], [0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00], [0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+  [0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00], [0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+];
+
+function fillNops(out: Uint8Array, at: number, count: number, longNops: boolean): void {
+  const max = longNops ? LD_NOPS.length : 2;
+  let p = at;
+  for (; count >= max; count -= max, p += max) out.set(LD_NOPS[max - 1], p);
+  if (count > 0) out.set(LD_NOPS[count - 1], p);
 }
 
 function findLocal(objects: readonly ObjectFile[], n: string): { obj: number; sym: ObjSymbol } | undefined {

@@ -40,6 +40,8 @@ export interface ListingOptions {
 const BYTES_PER_LINE = 7;
 const SKIP_ZEROES = 8;
 const SKIP_ZEROES_AT_END = 3;
+const MAX_INSN = 15;
+const scratch = new Uint8Array(2 * MAX_INSN);
 
 /** objdump's preference among symbols at one address (objdump.c compare_symbols): functions, objects, globals. */
 function rank(s: ListingSymbol): number {
@@ -112,8 +114,13 @@ function disassembleBlock(
       continue;
     }
     const address = sec.address + BigInt(off);
-    const d = disassemble(bytes, off, address, o.mode, symbolize);
-    const len = Math.max(1, Math.min(d.length, bytes.length - off));
+    // Decode from a copy padded with zeros after the stop, so a cut instruction shows as such.
+    const avail = Math.min(MAX_INSN, stopOff - off);
+    scratch.fill(0);
+    scratch.set(bytes.subarray(off, off + avail));
+    let d = disassemble(scratch, 0, address, o.mode, symbolize);
+    if (d.length > avail) d = { length: 1, text: truncatedInsn(bytes[off], o.mode) };
+    const len = d.length;
     for (let k = 0; k < len; k += BYTES_PER_LINE) {
       const chunk = Array.from(bytes.subarray(off + k, off + Math.min(len, k + BYTES_PER_LINE)), (b) => `${b.toString(16).padStart(2, '0')} `).join('');
       if (k === 0) out.push(`${addrCol(address)}:\t${chunk.padEnd(BYTES_PER_LINE * 3)}\t${d.text}\n`);
@@ -122,4 +129,18 @@ function disassembleBlock(
     off += len;
   }
   return sec.address + BigInt(off);
+}
+
+/**
+ * objdump's disassembler never reads past the next symbol or the section end (its
+ * stop_vma): an instruction cut there prints as its first byte alone, named when it is a
+ * prefix (i386-dis.c prefix_name), else as `.byte 0xNN`.
+ */
+function truncatedInsn(b: number, mode: CodeMode): string {
+  if (mode === 64 && b >= 0x40 && b <= 0x4f) return b === 0x40 ? 'rex' : `rex.${b & 8 ? 'W' : ''}${b & 4 ? 'R' : ''}${b & 2 ? 'X' : ''}${b & 1 ? 'B' : ''}`;
+  const names: Record<number, string> = {
+    0x26: 'es', 0x2e: 'cs', 0x36: 'ss', 0x3e: 'ds', 0x64: 'fs', 0x65: 'gs', 0xf0: 'lock', 0xf2: 'repnz', 0xf3: 'repz', 0x9b: 'fwait',
+    0x66: mode === 16 ? 'data32' : 'data16', 0x67: mode === 32 ? 'addr16' : 'addr32',
+  };
+  return names[b] ?? `.byte 0x${b.toString(16)}`;
 }

@@ -1,16 +1,21 @@
-// Guest-physical memory: a 4 GiB physical address space in 4 KiB pages.
+// Guest-physical memory: a 4 GiB physical address space in 4 KiB frames.
 //
-// RAM pages are allocated on first write; until then every RAM page reads through one
-// shared zero page, so scanning memory allocates nothing. Two flat page tables drive the
-// hot paths: `readPages[pfn]` and `writePages[pfn]` hold the page's bytes when the access
-// can be served directly, `undefined` otherwise (MMIO, no RAM, or, for writes, a page the
-// CPU has decoded code from). The slow path handles everything else: MMIO dispatch,
-// first-touch allocation, open bus (reads of nothing return all ones, writes vanish, as
-// on a PC), page-crossing accesses and the code-write notification the CPU's
-// decoded-instruction cache needs (DESIGN.md "Designing for speed", item 1).
+// RAM is ONE Uint8Array of the configured size, indexed by physical address. Node
+// allocates it zero-filled through calloc/mmap, so the host OS backs a page only when it
+// is first touched (measured: a 2 GiB RAM adds nothing to RSS until written; touching
+// 1000 pages adds 4 MB) -- sparse without any bookkeeping of ours. One buffer (rather
+// than one array per page) lets the CPU's software TLB be a flat typed array of integers
+// (DESIGN.md "Designing for speed", item 2) and measured faster on the hot path.
+//
+// Two per-frame flag tables drive the hot paths: `readable[pfn]` / `writable[pfn]` are 1
+// when an access can go straight to `ram`, 0 otherwise: MMIO, no RAM, or (for writes) a
+// frame the CPU has decoded code from. The slow path handles the rest: MMIO dispatch,
+// open bus (reads of nothing return all ones, writes vanish, as on a PC), page-crossing
+// accesses and the code-write notification the CPU's decoded-instruction cache needs
+// (item 1).
 //
 // All addresses are physical and below 2^32 (callers with wider physical addresses, e.g.
-// PAE page tables, must route those to `isAddressable` first). 64-bit accesses are two
+// PAE page tables, must check `isAddressable` first). 64-bit accesses are two
 // little-endian 32-bit halves; no BigInt anywhere.
 
 export const PAGE_SHIFT = 12;
@@ -39,7 +44,6 @@ export interface MmioRegion {
 /** e820 address-range types (ACPI spec §15, "System Address Map Interfaces"). */
 export const E820_USABLE = 1;
 export const E820_RESERVED = 2;
-export const E820_ACPI = 3;
 
 export interface E820Entry {
   base: number;
@@ -67,15 +71,16 @@ const KIND_NONE = 0;
 const KIND_RAM = 1;
 const KIND_MMIO = 2;
 
-/** Shared page every untouched RAM page reads through; never written (writePages excludes it). */
-const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
-
 export class PhysicalMemory {
   readonly ramSize: number;
-  /** Per frame: the bytes a read can use directly, or undefined (slow path). */
-  readonly readPages: (Uint8Array | undefined)[];
-  /** Per frame: the bytes a write can use directly, or undefined (slow path). */
-  readonly writePages: (Uint8Array | undefined)[];
+  /** Guest RAM; byte i is physical address i. Use only where `readable`/`writable` allow. */
+  readonly ram: Uint8Array;
+  /** The same RAM as int32 words (little-endian hosts: every host Node runs on here). */
+  private readonly ram32: Int32Array;
+  /** Per frame: 1 when reads may use `ram` directly. */
+  readonly readable: Uint8Array;
+  /** Per frame: 1 when writes may use `ram` directly (not for code frames). */
+  readonly writable: Uint8Array;
   /**
    * Called before a write lands in a frame marked with `markCode`: the CPU invalidates
    * its decoded instructions for that frame (and may `clearCode` it). `addr`/`size` say
@@ -88,9 +93,8 @@ export class PhysicalMemory {
   /** Per frame: index+1 into `regions` for MMIO frames. */
   private readonly mmioIndex: Uint16Array;
   private readonly regions: MmioRegion[] = [];
-  /** RAM frames currently hidden under a relocated MMIO region. */
-  private readonly shadowedRam = new Map<number, Uint8Array>();
-  private allocated = 0;
+  /** Per-frame views handed out by pageForRead/pageForWrite. */
+  private readonly views = new Map<number, Uint8Array>();
 
   constructor(config: PhysicalMemoryConfig = {}) {
     const ramSize = config.ramSize ?? DEFAULT_RAM_SIZE;
@@ -98,25 +102,23 @@ export class PhysicalMemory {
       throw new MemoryConfigError(`RAM size must be a multiple of 4 KiB between 2 MiB and 3 GiB (got ${ramSize} bytes)`);
     }
     this.ramSize = ramSize;
+    this.ram = new Uint8Array(ramSize);
+    this.ram32 = new Int32Array(this.ram.buffer);
     const ramPages = ramSize >>> PAGE_SHIFT;
-    this.readPages = new Array<Uint8Array | undefined>(PAGE_COUNT).fill(undefined);
-    this.writePages = new Array<Uint8Array | undefined>(PAGE_COUNT).fill(undefined);
+    this.readable = new Uint8Array(PAGE_COUNT);
+    this.writable = new Uint8Array(PAGE_COUNT);
     this.kind = new Uint8Array(PAGE_COUNT);
     this.code = new Uint8Array(PAGE_COUNT);
     this.mmioIndex = new Uint16Array(PAGE_COUNT);
     this.kind.fill(KIND_RAM, 0, ramPages);
-    this.readPages.fill(ZERO_PAGE, 0, ramPages);
+    this.readable.fill(1, 0, ramPages);
+    this.writable.fill(1, 0, ramPages);
     this.onCodeWrite = undefined;
   }
 
   /** True when `addr` lies in the 4 GiB space this memory models. */
   isAddressable(addr: number): boolean {
     return addr >= 0 && addr < FOUR_GIB;
-  }
-
-  /** Number of RAM pages that have been written (allocated). */
-  get allocatedPages(): number {
-    return this.allocated;
   }
 
   // ---- MMIO ---------------------------------------------------------------------------
@@ -145,10 +147,10 @@ export class PhysicalMemory {
 
   private checkMmioRange(region: MmioRegion, base: number): void {
     const { size, name } = region;
-    if (base % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 || size <= 0 || base + size > FOUR_GIB) {
+    if (base % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 || size <= 0 || base < 0 || base + size > FOUR_GIB) {
       throw new MemoryConfigError(`MMIO region ${name} at 0x${base.toString(16)} (size 0x${size.toString(16)}) must be page-aligned and below 4 GiB`);
     }
-    for (let pfn = base >>> PAGE_SHIFT; pfn < (base + size) / PAGE_SIZE; pfn++) {
+    for (let pfn = base / PAGE_SIZE; pfn < (base + size) / PAGE_SIZE; pfn++) {
       const owner = this.mmioIndex[pfn];
       if (owner !== 0 && this.regions[owner - 1] !== region) {
         throw new MemoryConfigError(`MMIO region ${name} at 0x${base.toString(16)} overlaps ${this.regions[owner - 1].name}`);
@@ -158,32 +160,28 @@ export class PhysicalMemory {
 
   /**
    * Map a region's frames. A region placed over RAM (a relocated local APIC) hides that
-   * RAM until it moves away, as the APIC does on real hardware; the RAM page is kept aside.
+   * RAM until it moves away, as the APIC does on real hardware; the RAM keeps its contents.
    */
   private mapRegion(region: MmioRegion, index: number): void {
-    for (let pfn = region.base >>> PAGE_SHIFT; pfn < (region.base + region.size) / PAGE_SIZE; pfn++) {
-      if (this.kind[pfn] === KIND_RAM) {
-        this.shadowedRam.set(pfn, this.readPages[pfn] ?? ZERO_PAGE);
-        this.readPages[pfn] = undefined;
-        this.writePages[pfn] = undefined;
-      }
+    for (let pfn = region.base / PAGE_SIZE; pfn < (region.base + region.size) / PAGE_SIZE; pfn++) {
       this.kind[pfn] = KIND_MMIO;
       this.mmioIndex[pfn] = index;
+      this.readable[pfn] = 0;
+      this.writable[pfn] = 0;
     }
   }
 
   private unmapRegion(region: MmioRegion): void {
-    for (let pfn = region.base >>> PAGE_SHIFT; pfn < (region.base + region.size) / PAGE_SIZE; pfn++) {
+    const ramPages = this.ramSize / PAGE_SIZE;
+    for (let pfn = region.base / PAGE_SIZE; pfn < (region.base + region.size) / PAGE_SIZE; pfn++) {
       this.mmioIndex[pfn] = 0;
-      const ram = this.shadowedRam.get(pfn);
-      if (ram === undefined) {
+      if (pfn < ramPages) {
+        this.kind[pfn] = KIND_RAM;
+        this.readable[pfn] = 1;
+        this.writable[pfn] = this.code[pfn] === 0 ? 1 : 0;
+      } else {
         this.kind[pfn] = KIND_NONE;
-        continue;
       }
-      this.shadowedRam.delete(pfn);
-      this.kind[pfn] = KIND_RAM;
-      this.readPages[pfn] = ram;
-      if (ram !== ZERO_PAGE && this.code[pfn] === 0) this.writePages[pfn] = ram;
     }
   }
 
@@ -193,65 +191,65 @@ export class PhysicalMemory {
   markCode(pfn: number): void {
     if (this.code[pfn] === 1 || this.kind[pfn] !== KIND_RAM) return;
     this.code[pfn] = 1;
-    this.writePages[pfn] = undefined;
+    this.writable[pfn] = 0;
   }
 
   /** The CPU dropped its decoded instructions for `pfn`: writes take the fast path again. */
   clearCode(pfn: number): void {
     if (this.code[pfn] === 0) return;
     this.code[pfn] = 0;
-    const p = this.readPages[pfn];
-    if (p !== ZERO_PAGE) this.writePages[pfn] = p;
+    if (this.kind[pfn] === KIND_RAM) this.writable[pfn] = 1;
   }
 
   hasCode(pfn: number): boolean {
     return this.code[pfn] === 1;
   }
 
-  // ---- page access for a TLB ------------------------------------------------------------
+  // ---- page views for a TLB that caches per-page arrays -------------------------------------
 
-  /** The bytes of RAM frame `pfn` for direct reads (the shared zero page if never written), or undefined. */
+  /**
+   * A 4 KiB view of RAM frame `pfn` for direct reads, or undefined when reads of it must
+   * take the slow path (MMIO, no RAM). Views share `ram` and are created once per frame.
+   */
   pageForRead(pfn: number): Uint8Array | undefined {
-    return this.readPages[pfn];
+    return this.readable[pfn] === 1 ? this.view(pfn) : undefined;
   }
 
-  /** The bytes of RAM frame `pfn` for direct writes (allocating it), or undefined for MMIO, no RAM or code pages. */
+  /** Like `pageForRead` for writes: undefined also for frames holding decoded code. */
   pageForWrite(pfn: number): Uint8Array | undefined {
-    if (this.kind[pfn] !== KIND_RAM || this.code[pfn] === 1) return undefined;
-    return this.writePages[pfn] ?? this.allocate(pfn);
+    return this.writable[pfn] === 1 ? this.view(pfn) : undefined;
   }
 
-  private allocate(pfn: number): Uint8Array {
-    const page = new Uint8Array(PAGE_SIZE);
-    this.readPages[pfn] = page;
-    if (this.code[pfn] === 0) this.writePages[pfn] = page;
-    this.allocated++;
-    return page;
+  private view(pfn: number): Uint8Array {
+    let v = this.views.get(pfn);
+    if (v === undefined) {
+      v = this.ram.subarray(pfn * PAGE_SIZE, (pfn + 1) * PAGE_SIZE);
+      this.views.set(pfn, v);
+    }
+    return v;
   }
 
   // ---- hot paths ------------------------------------------------------------------------
 
   read8(addr: number): number {
-    const p = this.readPages[addr >>> PAGE_SHIFT];
-    if (p !== undefined) return p[addr & PAGE_MASK];
+    if (this.readable[addr >>> PAGE_SHIFT] === 1) return this.ram[addr];
     return this.readSlow(addr, 1);
   }
 
   read16(addr: number): number {
-    const o = addr & PAGE_MASK;
-    if (o <= PAGE_SIZE - 2) {
-      const p = this.readPages[addr >>> PAGE_SHIFT];
-      if (p !== undefined) return p[o] | (p[o + 1] << 8);
+    if ((addr & PAGE_MASK) <= PAGE_SIZE - 2 && this.readable[addr >>> PAGE_SHIFT] === 1) {
+      const r = this.ram;
+      return r[addr] | (r[addr + 1] << 8);
     }
     return this.readSlow(addr, 2);
   }
 
   /** 32-bit read as a signed int32 (use `>>> 0` for the unsigned value). */
   read32(addr: number): number {
-    const o = addr & PAGE_MASK;
-    if (o <= PAGE_SIZE - 4) {
-      const p = this.readPages[addr >>> PAGE_SHIFT];
-      if (p !== undefined) return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
+    if ((addr & PAGE_MASK) <= PAGE_SIZE - 4 && this.readable[addr >>> PAGE_SHIFT] === 1) {
+      if ((addr & 3) === 0) return this.ram32[addr >>> 2];
+      const r = this.ram;
+      return r[addr] | (r[addr + 1] << 8) | (r[addr + 2] << 16) | (r[addr + 3] << 24);
     }
     return this.readSlow(addr, 4) | 0;
   }
@@ -263,35 +261,32 @@ export class PhysicalMemory {
   }
 
   write8(addr: number, value: number): void {
-    const p = this.writePages[addr >>> PAGE_SHIFT];
-    if (p !== undefined) p[addr & PAGE_MASK] = value;
+    if (this.writable[addr >>> PAGE_SHIFT] === 1) this.ram[addr] = value;
     else this.writeSlow(addr, 1, value);
   }
 
   write16(addr: number, value: number): void {
-    const o = addr & PAGE_MASK;
-    if (o <= PAGE_SIZE - 2) {
-      const p = this.writePages[addr >>> PAGE_SHIFT];
-      if (p !== undefined) {
-        p[o] = value;
-        p[o + 1] = value >> 8;
-        return;
-      }
+    if ((addr & PAGE_MASK) <= PAGE_SIZE - 2 && this.writable[addr >>> PAGE_SHIFT] === 1) {
+      const r = this.ram;
+      r[addr] = value;
+      r[addr + 1] = value >> 8;
+      return;
     }
     this.writeSlow(addr, 2, value);
   }
 
   write32(addr: number, value: number): void {
-    const o = addr & PAGE_MASK;
-    if (o <= PAGE_SIZE - 4) {
-      const p = this.writePages[addr >>> PAGE_SHIFT];
-      if (p !== undefined) {
-        p[o] = value;
-        p[o + 1] = value >> 8;
-        p[o + 2] = value >> 16;
-        p[o + 3] = value >> 24;
+    if ((addr & PAGE_MASK) <= PAGE_SIZE - 4 && this.writable[addr >>> PAGE_SHIFT] === 1) {
+      if ((addr & 3) === 0) {
+        this.ram32[addr >>> 2] = value;
         return;
       }
+      const r = this.ram;
+      r[addr] = value;
+      r[addr + 1] = value >> 8;
+      r[addr + 2] = value >> 16;
+      r[addr + 3] = value >> 24;
+      return;
     }
     this.writeSlow(addr, 4, value);
   }
@@ -330,13 +325,12 @@ export class PhysicalMemory {
     const kind = this.kind[pfn];
     if (kind === KIND_RAM) {
       if (this.code[pfn] === 1 && this.onCodeWrite !== undefined) this.onCodeWrite(pfn, addr, size);
-      let p = this.readPages[pfn];
-      if (p === ZERO_PAGE || p === undefined) p = this.allocate(pfn);
-      p[o] = value;
-      if (size >= 2) p[o + 1] = value >> 8;
+      const r = this.ram;
+      r[addr] = value;
+      if (size >= 2) r[addr + 1] = value >> 8;
       if (size === 4) {
-        p[o + 2] = value >> 16;
-        p[o + 3] = value >> 24;
+        r[addr + 2] = value >> 16;
+        r[addr + 3] = value >> 24;
       }
     } else if (kind === KIND_MMIO) {
       const region = this.regions[this.mmioIndex[pfn] - 1];
@@ -353,13 +347,10 @@ export class PhysicalMemory {
     while (i < data.length) {
       const a = addr + i;
       const pfn = a >>> PAGE_SHIFT;
-      const o = a & PAGE_MASK;
-      const n = Math.min(PAGE_SIZE - o, data.length - i);
+      const n = Math.min(PAGE_SIZE - (a & PAGE_MASK), data.length - i);
       if (this.kind[pfn] === KIND_RAM) {
         if (this.code[pfn] === 1 && this.onCodeWrite !== undefined) this.onCodeWrite(pfn, a, n);
-        let p = this.readPages[pfn];
-        if (p === ZERO_PAGE || p === undefined) p = this.allocate(pfn);
-        p.set(data.subarray(i, i + n), o);
+        this.ram.set(data.subarray(i, i + n), a);
       } else {
         for (let k = 0; k < n; k++) this.writeSlow(a + k, 1, data[i + k]);
       }
@@ -373,7 +364,6 @@ export class PhysicalMemory {
     const chunk = new Uint8Array(Math.min(length, PAGE_SIZE)).fill(value);
     for (let i = 0; i < length; i += PAGE_SIZE) {
       const n = Math.min(PAGE_SIZE, length - i);
-      if (value === 0 && n === PAGE_SIZE && ((addr + i) & PAGE_MASK) === 0 && this.readPages[(addr + i) >>> PAGE_SHIFT] === ZERO_PAGE) continue;
       this.writeBytes(addr + i, n === chunk.length ? chunk : chunk.subarray(0, n));
     }
   }
@@ -385,11 +375,8 @@ export class PhysicalMemory {
     let i = 0;
     while (i < length) {
       const a = addr + i;
-      const pfn = a >>> PAGE_SHIFT;
-      const o = a & PAGE_MASK;
-      const n = Math.min(PAGE_SIZE - o, length - i);
-      const p = this.readPages[pfn];
-      if (p !== undefined) out.set(p.subarray(o, o + n), i);
+      const n = Math.min(PAGE_SIZE - (a & PAGE_MASK), length - i);
+      if (this.readable[a >>> PAGE_SHIFT] === 1) out.set(this.ram.subarray(a, a + n), i);
       else for (let k = 0; k < n; k++) out[i + k] = this.readSlow(a + k, 1);
       i += n;
     }

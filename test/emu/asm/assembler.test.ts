@@ -68,8 +68,8 @@ describe('error reporting', () => {
   it('never throws, whatever the input (fuzz)', () => {
     let seed = 12345;
     const rnd = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
     };
     const atoms = ['mov', 'movl', '%eax', '%rax', '$', '(', ')', ',', ':', '1', '0x10', 'foo', '.byte', '.long', '.rept', '.endr',
       '.macro', '.endm', '.if', '.endif', '.else', '"s"', "'a", '+', '-', '*', '/', '%', '<<', '1b', '1f', '.', '=', ';', '#', '/*', '*/',

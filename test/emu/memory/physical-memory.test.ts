@@ -14,14 +14,21 @@ class RecordingDevice implements MmioDevice {
 }
 
 describe('PhysicalMemory', () => {
-  it('reads zero from untouched RAM without allocating a page', () => {
+  it('RAM reads zero until written; RAM frames are directly accessible, holes and MMIO are not', () => {
     const m = new PhysicalMemory({ ramSize: 4 << 20 });
     expect(m.read32(0x1000)).toBe(0);
     expect(m.read8(0x3FFFFF)).toBe(0);
-    expect(m.allocatedPages).toBe(0);
     m.write8(0x2345, 0xAB);
-    expect(m.allocatedPages).toBe(1);
     expect(m.read8(0x2345)).toBe(0xAB);
+    expect(m.ram[0x2345]).toBe(0xAB);
+    expect([m.readable[0x3FF], m.writable[0x3FF], m.readable[0x400]]).toEqual([1, 1, 0]);
+    // Per-page views (for a TLB caching page arrays) alias RAM and are reused.
+    const page = m.pageForRead(2)!;
+    expect(page[0x345]).toBe(0xAB);
+    m.pageForWrite(2)![0x346] = 0xCD;
+    expect(m.read8(0x2346)).toBe(0xCD);
+    expect(m.pageForRead(2)).toBe(page);
+    expect(m.pageForRead(0x400)).toBeUndefined();
   });
 
   it('is little-endian for 16/32/64-bit accesses', () => {
@@ -110,15 +117,17 @@ describe('PhysicalMemory', () => {
     };
     m.markCode(5);
     expect(m.hasCode(5)).toBe(true);
+    expect(m.writable[5]).toBe(0);
     expect(m.pageForWrite(5)).toBeUndefined();
+    expect(m.pageForRead(5)).toBeDefined();
     m.write16(0x5010, 0xCCCC);
     expect(seen).toEqual(['5:5010/2:0']);
     expect(m.read16(0x5010)).toBe(0xCCCC);
     // After clearCode the fast path is back and the hook is silent.
     m.write8(0x5020, 1);
     expect(seen.length).toBe(1);
-    expect(m.pageForWrite(5)).toBeDefined();
-    // A code page that was never written (zero page) still notifies and then allocates.
+    expect(m.writable[5]).toBe(1);
+    // Bulk writes notify too, once per page they touch.
     m.markCode(7);
     m.onCodeWrite = (pfn) => seen.push(`p${pfn}`);
     m.writeBytes(0x7FFE, new Uint8Array([1, 2, 3, 4]));

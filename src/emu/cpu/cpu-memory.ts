@@ -1,0 +1,422 @@
+// The CPU's memory access path: effective address → linear address (segmentation, canonical
+// checks) → software TLB → physical memory, and the register-file accessors handlers share.
+//
+// Software TLB (DESIGN.md "Designing for speed", item 2; v86 tlb_data, Bochs cpu/tlb.h): two
+// direct-mapped arrays (reads, writes) of 256 entries, each a linear page tag (int32 halves)
+// and the page's bytes from PhysicalMemory.readPages / writePages. A hit is two int compares
+// and a typed-array access. A miss asks the MMU (which walks the page tables, sets A/D bits and
+// keeps the architectural TLB) and caches the page when it is plain RAM. Pages that are MMIO,
+// absent, or hold decoded code (for writes) are never cached, so every such access takes the
+// slow path through PhysicalMemory (device dispatch, code-write notification). The cache is a
+// subset of the MMU's TLB: it is flushed whenever the CPU asks the MMU to flush anything, and
+// on a CPL change (entries are filled for one privilege level).
+//
+// Linear addresses travel as int32 halves (lo, hi); in 16/32-bit modes hi is always 0.
+import type { PhysicalMemory } from '../memory/physical-memory';
+import { REG_RIP, type DecodedInsn } from './decoder';
+import { CpuFault, GP, PF_VEC, SS_VEC } from './fault';
+import { CpuState, DS, FS, SS, AR_TYPE_CODE, AR_TYPE_RW, AR_TYPE_EC, AR_UNUSABLE, AR_DB } from './state';
+import { ACC_READ, ACC_WRITE, type Translator } from './translator';
+
+const TLB_SIZE = 256;
+const TLB_MASK = TLB_SIZE - 1;
+const INVALID_TAG = 1; // never equal to a page-aligned low half
+const TWO32 = 4294967296;
+const NO_PAGE = new Uint8Array(4096);
+
+export class CpuMemory extends CpuState {
+  readonly mem: PhysicalMemory;
+  readonly mmu: Translator;
+
+  /** High half of the last 64-bit value returned by a read helper (rd64, getReg(…, 8), pop64). */
+  vHi = 0;
+  /** Linear address computed by ea() (int32 halves). */
+  linLo = 0;
+  linHi = 0;
+  /** RIP of the instruction after the current one (branches overwrite it; committed on success). */
+  nextRip = 0;
+  /** True in IA-32e 64-bit mode (cached from mode for the hot paths). */
+  long64 = false;
+
+  private readonly rTagLo = new Int32Array(TLB_SIZE).fill(INVALID_TAG);
+  private readonly rTagHi = new Int32Array(TLB_SIZE);
+  private readonly rPage: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_PAGE);
+  private readonly wTagLo = new Int32Array(TLB_SIZE).fill(INVALID_TAG);
+  private readonly wTagHi = new Int32Array(TLB_SIZE);
+  private readonly wPage: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_PAGE);
+  private readonly wPfn = new Int32Array(TLB_SIZE).fill(-1);
+
+  constructor(mem: PhysicalMemory, mmu: Translator) {
+    super();
+    this.mem = mem;
+    this.mmu = mmu;
+  }
+
+  // ---- software TLB ----------------------------------------------------------------------
+
+  /** Drops every cached page pointer (called with every MMU flush and on CPL changes). */
+  flushSoftTlb(): void {
+    this.rTagLo.fill(INVALID_TAG);
+    this.wTagLo.fill(INVALID_TAG);
+    this.wPfn.fill(-1);
+  }
+
+  /** Drops cached write pointers to physical frame `pfn` (it now holds decoded code). */
+  dropWritePfn(pfn: number): void {
+    const w = this.wPfn;
+    for (let i = 0; i < TLB_SIZE; i++) {
+      if (w[i] === pfn) { w[i] = -1; this.wTagLo[i] = INVALID_TAG; }
+    }
+  }
+
+  /** Linear (lo, hi) → physical address, or a #PF (CR2 and error code from the MMU). */
+  translate(lo: number, hi: number, access: number, cpl: number): number {
+    const phys = this.mmu.translate(hi * TWO32 + (lo >>> 0), access, cpl);
+    if (phys < 0) {
+      this.cr2 = this.mmu.faultAddress;
+      throw new CpuFault(PF_VEC, this.mmu.faultErrorCode);
+    }
+    return phys;
+  }
+
+  // ---- linear reads ------------------------------------------------------------------------
+
+  rd8(lo: number, hi: number): number {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (this.rTagLo[i] === (lo & -4096) && this.rTagHi[i] === hi) return this.rPage[i][lo & 0xfff];
+    return this.rdSlow(lo, hi, 1);
+  }
+
+  rd16(lo: number, hi: number): number {
+    const i = (lo >>> 12) & TLB_MASK;
+    const o = lo & 0xfff;
+    if (this.rTagLo[i] === (lo & -4096) && this.rTagHi[i] === hi && o <= 4094) {
+      const p = this.rPage[i];
+      return p[o] | (p[o + 1] << 8);
+    }
+    return this.rdSlow(lo, hi, 2);
+  }
+
+  /** 32-bit read as int32. */
+  rd32(lo: number, hi: number): number {
+    const i = (lo >>> 12) & TLB_MASK;
+    const o = lo & 0xfff;
+    if (this.rTagLo[i] === (lo & -4096) && this.rTagHi[i] === hi && o <= 4092) {
+      const p = this.rPage[i];
+      return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
+    }
+    return this.rdSlow(lo, hi, 4);
+  }
+
+  /** 64-bit read: returns the low half, high half in vHi. */
+  rd64(lo: number, hi: number): number {
+    const i = (lo >>> 12) & TLB_MASK;
+    const o = lo & 0xfff;
+    if (this.rTagLo[i] === (lo & -4096) && this.rTagHi[i] === hi && o <= 4088) {
+      const p = this.rPage[i];
+      this.vHi = p[o + 4] | (p[o + 5] << 8) | (p[o + 6] << 16) | (p[o + 7] << 24);
+      return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
+    }
+    if ((lo & 0xfff) <= 4088) {
+      const phys = this.fillRead(lo, hi);
+      if (phys < 0) return this.rd64(lo, hi);
+      if (phys >= TWO32) { this.vHi = -1; return -1; }
+      this.vHi = this.mem.read32(phys + 4);
+      return this.mem.read32(phys);
+    }
+    const l = this.rdBytes(lo, hi, 4);
+    const h = this.rdBytes((lo + 4) | 0, this.carryHi(lo, hi, 4), 4);
+    this.vHi = h;
+    return l;
+  }
+
+  /** Reads `size` (1, 2, 4) bytes at a linear address of any alignment (page crossing included). */
+  rdSize(lo: number, hi: number, size: number): number {
+    return size === 4 ? this.rd32(lo, hi) : size === 2 ? this.rd16(lo, hi) : size === 1 ? this.rd8(lo, hi) : this.rd64(lo, hi);
+  }
+
+  private carryHi(lo: number, hi: number, add: number): number {
+    return (lo >>> 0) + add > 0xffffffff && this.long64 ? (hi + 1) | 0 : hi;
+  }
+
+  private rdBytes(lo: number, hi: number, size: number): number {
+    let v = 0;
+    for (let k = 0; k < size; k++) v |= this.rd8((lo + k) | 0, this.carryHi(lo, hi, k)) << (8 * k);
+    return size === 4 ? v : v & (size === 2 ? 0xffff : 0xff);
+  }
+
+  private rdSlow(lo: number, hi: number, size: number): number {
+    if ((lo & 0xfff) + size > 4096) return this.rdBytes(lo, hi, size);
+    const phys = this.fillRead(lo, hi);
+    if (phys < 0) return this.rdSize(lo, hi, size);
+    if (phys >= TWO32) return size === 4 ? -1 : size === 2 ? 0xffff : 0xff; // nothing decodes it: open bus
+    const m = this.mem;
+    return size === 1 ? m.read8(phys) : size === 2 ? m.read16(phys) : m.read32(phys);
+  }
+
+  /**
+   * Translates for a read and caches the page when it is RAM; returns -1 when the page was
+   * cached (the caller retries the fast path), else the physical address to access directly.
+   */
+  private fillRead(lo: number, hi: number): number {
+    const phys = this.translate(lo, hi, ACC_READ, this.cpl);
+    if (phys >= TWO32) return phys;
+    const page = this.mem.pageForRead(Math.floor(phys / 4096));
+    if (page === undefined) return phys;
+    const i = (lo >>> 12) & TLB_MASK;
+    this.rTagLo[i] = lo & -4096;
+    this.rTagHi[i] = hi;
+    this.rPage[i] = page;
+    return -1;
+  }
+
+  // ---- linear writes -----------------------------------------------------------------------
+
+  wr8(lo: number, hi: number, v: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (this.wTagLo[i] === (lo & -4096) && this.wTagHi[i] === hi) { this.wPage[i][lo & 0xfff] = v; return; }
+    this.wrSlow(lo, hi, 1, v);
+  }
+
+  wr16(lo: number, hi: number, v: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    const o = lo & 0xfff;
+    if (this.wTagLo[i] === (lo & -4096) && this.wTagHi[i] === hi && o <= 4094) {
+      const p = this.wPage[i];
+      p[o] = v; p[o + 1] = v >> 8;
+      return;
+    }
+    this.wrSlow(lo, hi, 2, v);
+  }
+
+  wr32(lo: number, hi: number, v: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    const o = lo & 0xfff;
+    if (this.wTagLo[i] === (lo & -4096) && this.wTagHi[i] === hi && o <= 4092) {
+      const p = this.wPage[i];
+      p[o] = v; p[o + 1] = v >> 8; p[o + 2] = v >> 16; p[o + 3] = v >> 24;
+      return;
+    }
+    this.wrSlow(lo, hi, 4, v);
+  }
+
+  wr64(lo: number, hi: number, v: number, vHi: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    const o = lo & 0xfff;
+    if (this.wTagLo[i] === (lo & -4096) && this.wTagHi[i] === hi && o <= 4088) {
+      const p = this.wPage[i];
+      p[o] = v; p[o + 1] = v >> 8; p[o + 2] = v >> 16; p[o + 3] = v >> 24;
+      p[o + 4] = vHi; p[o + 5] = vHi >> 8; p[o + 6] = vHi >> 16; p[o + 7] = vHi >> 24;
+      return;
+    }
+    if (o > 4088) this.probeWrite((lo + 8 - 1) | 0, this.carryHi(lo, hi, 7));
+    this.wr32(lo, hi, v);
+    this.wr32((lo + 4) | 0, this.carryHi(lo, hi, 4), vHi);
+  }
+
+  wrSize(lo: number, hi: number, size: number, v: number, vHi: number): void {
+    if (size === 4) this.wr32(lo, hi, v);
+    else if (size === 2) this.wr16(lo, hi, v);
+    else if (size === 1) this.wr8(lo, hi, v);
+    else this.wr64(lo, hi, v, vHi);
+  }
+
+  /** Checks that a write to the page of (lo, hi) would not fault (before a multi-page write changes anything). */
+  probeWrite(lo: number, hi: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    if (this.wTagLo[i] === (lo & -4096) && this.wTagHi[i] === hi) return;
+    this.translate(lo, hi, ACC_WRITE, this.cpl);
+  }
+
+  private wrSlow(lo: number, hi: number, size: number, v: number): void {
+    if ((lo & 0xfff) + size > 4096) {
+      // Both pages must be writable before any byte lands (the write is all or nothing).
+      this.probeWrite((lo + size - 1) | 0, this.carryHi(lo, hi, size - 1));
+      for (let k = 0; k < size; k++) this.wr8((lo + k) | 0, this.carryHi(lo, hi, k), v >> (8 * k));
+      return;
+    }
+    const phys = this.translate(lo, hi, ACC_WRITE, this.cpl);
+    if (phys >= TWO32) return;
+    const pfn = Math.floor(phys / 4096);
+    const page = this.mem.pageForWrite(pfn);
+    const m = this.mem;
+    if (page === undefined) {
+      if (size === 1) m.write8(phys, v); else if (size === 2) m.write16(phys, v); else m.write32(phys, v);
+      return;
+    }
+    const i = (lo >>> 12) & TLB_MASK;
+    this.wTagLo[i] = lo & -4096;
+    this.wTagHi[i] = hi;
+    this.wPage[i] = page;
+    this.wPfn[i] = pfn;
+    this.wrSize(lo, hi, size, v, 0);
+  }
+
+  // ---- effective addresses ---------------------------------------------------------------
+
+  /**
+   * Computes the linear address of the memory operand of `d` into linLo/linHi, for an access
+   * of `size` bytes (write: a write or read-modify-write). 64-bit mode: only FS/GS bases
+   * apply, and the address must be canonical (#SS(0) for stack references, #GP(0) otherwise,
+   * SDM Vol. 3 §3.3.7.1). Other modes: segment base, type and limit checks (SDM Vol. 3 §5.3).
+   */
+  ea(d: DecodedInsn, size: number, write: boolean): void {
+    const regs = this.regs;
+    const b = d.base, x = d.index, as = d.addrSize;
+    let lo: number, hi: number;
+    if (as === 8) {
+      let t: number, h: number;
+      if (b === REG_RIP) {
+        t = this.nextRip + d.disp;
+        h = (t - (t >>> 0)) / TWO32;
+        t = t >>> 0;
+      } else {
+        t = d.disp; h = d.disp >> 31;
+        if (b >= 0) { t += regs[2 * b] >>> 0; h += regs[2 * b + 1]; }
+      }
+      if (x >= 0) { const s = 1 << d.scale; t += (regs[2 * x] >>> 0) * s; h += regs[2 * x + 1] * s; }
+      lo = t | 0;
+      hi = (h + (t - (t >>> 0)) / TWO32) | 0;
+    } else {
+      let t = d.disp;
+      if (b >= 0) t += regs[2 * b];
+      if (x >= 0) t += regs[2 * x] << d.scale;
+      lo = as === 4 ? t | 0 : t & 0xffff;
+      hi = 0;
+    }
+    let seg = d.seg;
+    const stackRef = seg < 0 && (b === 4 || b === 5);
+    if (seg < 0) seg = stackRef ? SS : DS;
+    if (this.long64) {
+      if (seg >= FS) {
+        const t = (lo >>> 0) + (this.segBaseLo[seg] >>> 0);
+        lo = t | 0;
+        hi = (hi + this.segBaseHi[seg] + (t > 0xffffffff ? 1 : 0)) | 0;
+      }
+      if (((hi << 16) >> 16) !== hi) throw new CpuFault(seg === SS ? SS_VEC : GP, 0, 'non-canonical address');
+      this.linLo = lo;
+      this.linHi = hi;
+      return;
+    }
+    this.linLo = this.segOffset(seg, lo >>> 0, size, write);
+    this.linHi = 0;
+  }
+
+  /**
+   * Legacy-mode segmentation: checks `offset` (unsigned) for an access of `size` bytes through
+   * segment `seg` and returns the 32-bit linear address as int32 (SDM Vol. 3 §5.3, §5.4.1).
+   */
+  segOffset(seg: number, offset: number, size: number, write: boolean): number {
+    const ar = this.segAr[seg];
+    const vec = seg === SS ? SS_VEC : GP;
+    if ((this.cr0 & 1) !== 0 && (this.flagsVal & 0x20000) === 0) {
+      if ((ar & AR_UNUSABLE) !== 0) throw new CpuFault(vec, 0, 'null segment');
+      if ((ar & AR_TYPE_CODE) !== 0 ? write || (ar & AR_TYPE_RW) === 0 : write && (ar & AR_TYPE_RW) === 0) {
+        throw new CpuFault(vec, 0, write ? 'write to a read-only segment' : 'read of an execute-only segment');
+      }
+    }
+    const limit = this.segLimit[seg];
+    const last = offset + size - 1;
+    if ((ar & (AR_TYPE_CODE | AR_TYPE_EC)) === AR_TYPE_EC) {
+      // Expand-down data segment: valid offsets are limit+1 .. 0xFFFF or 0xFFFFFFFF (by D/B).
+      const top = (ar & AR_DB) !== 0 ? 0xffffffff : 0xffff;
+      if (offset <= limit || last > top) throw new CpuFault(vec, 0, 'segment limit');
+    } else if (last > limit) {
+      throw new CpuFault(vec, 0, 'segment limit');
+    }
+    return (offset + this.segBaseLo[seg]) | 0;
+  }
+
+  // ---- registers ---------------------------------------------------------------------------
+
+  /** Reads GPR `r` at `size` bytes (zero-extended; high half in vHi for size 8). `rex`: byte regs 4-7 are spl..dil. */
+  getReg(r: number, size: number, rex: number): number {
+    const regs = this.regs;
+    switch (size) {
+      case 1: return r < 4 || rex !== 0 ? regs[2 * r] & 0xff : (regs[2 * (r - 4)] >> 8) & 0xff;
+      case 2: return regs[2 * r] & 0xffff;
+      case 4: return regs[2 * r];
+      default: this.vHi = regs[2 * r + 1]; return regs[2 * r];
+    }
+  }
+
+  /** Writes GPR `r` at `size` bytes: 8/16-bit writes merge, 32-bit writes zero-extend (SDM Vol. 1 §3.4.1.1). */
+  setReg(r: number, size: number, rex: number, v: number, vHi: number): void {
+    const regs = this.regs;
+    switch (size) {
+      case 1:
+        if (r < 4 || rex !== 0) regs[2 * r] = (regs[2 * r] & ~0xff) | (v & 0xff);
+        else regs[2 * (r - 4)] = (regs[2 * (r - 4)] & ~0xff00) | ((v & 0xff) << 8);
+        return;
+      case 2: regs[2 * r] = (regs[2 * r] & ~0xffff) | (v & 0xffff); return;
+      case 4: regs[2 * r] = v; regs[2 * r + 1] = 0; return;
+      default: regs[2 * r] = v; regs[2 * r + 1] = vHi;
+    }
+  }
+
+  /** Reads the ModRM r/m operand (register or memory) of `size` bytes. */
+  readE(d: DecodedInsn, size: number): number {
+    if (d.mod === 3) return this.getReg(d.rm, size, d.rex);
+    this.ea(d, size, false);
+    return this.rdSize(this.linLo, this.linHi, size);
+  }
+
+  /** Writes the ModRM r/m operand; for memory, computes the address (pure writes). */
+  writeE(d: DecodedInsn, size: number, v: number, vHi: number): void {
+    if (d.mod === 3) { this.setReg(d.rm, size, d.rex, v, vHi); return; }
+    this.ea(d, size, true);
+    this.wrSize(this.linLo, this.linHi, size, v, vHi);
+  }
+
+  // ---- stack -----------------------------------------------------------------------------
+
+  /** Linear address of SS:(rSP + delta) for an access of `size` bytes, into linLo/linHi. */
+  stackAddr(delta: number, size: number, write: boolean): void {
+    const regs = this.regs;
+    if (this.long64) {
+      const t = (regs[8] >>> 0) + delta;
+      const hi = (regs[9] + (t - (t >>> 0)) / TWO32) | 0;
+      if (((hi << 16) >> 16) !== hi) throw new CpuFault(SS_VEC, 0, 'non-canonical stack address');
+      this.linLo = t | 0;
+      this.linHi = hi;
+      return;
+    }
+    const off = this.stackSize === 4 ? (regs[8] + delta) >>> 0 : (regs[8] + delta) & 0xffff;
+    this.linLo = this.segOffset(SS, off, size, write);
+    this.linHi = 0;
+  }
+
+  /** Adds `delta` to rSP at the stack address size. */
+  adjustSp(delta: number): void {
+    const regs = this.regs;
+    if (this.stackSize === 8) {
+      const t = (regs[8] >>> 0) + delta;
+      regs[9] = (regs[9] + (t - (t >>> 0)) / TWO32) | 0;
+      regs[8] = t | 0;
+    } else if (this.stackSize === 4) {
+      regs[8] = (regs[8] + delta) | 0;
+    } else {
+      regs[8] = (regs[8] & ~0xffff) | ((regs[8] + delta) & 0xffff);
+    }
+  }
+
+  /** PUSH of `size` bytes: the write happens before rSP changes, so a fault leaves rSP intact. */
+  push(size: number, v: number, vHi: number): void {
+    this.stackAddr(-size, size, true);
+    this.wrSize(this.linLo, this.linHi, size, v, vHi);
+    this.adjustSp(-size);
+  }
+
+  /** Reads the value a POP of `size` bytes would return at rSP + `delta` (rSP unchanged). */
+  peek(size: number, delta: number): number {
+    this.stackAddr(delta, size, false);
+    return this.rdSize(this.linLo, this.linHi, size);
+  }
+
+  pop(size: number): number {
+    const v = this.peek(size, 0);
+    this.adjustSp(size);
+    return v;
+  }
+
+}

@@ -1,0 +1,444 @@
+// The x86-64 interpreter: fetch through the decoded-instruction cache, dispatch through one
+// dense handler array, commit RIP after the handler returns, catch guest faults in one place.
+//
+// ## Execution model (DESIGN.md "Designing for speed" 1, 5, 6)
+// - Decoded-instruction cache keyed by PHYSICAL address: icache[pfn][offset] holds the
+//   DecodedInsn the decoder produced for the bytes there (in the decode mode recorded in the
+//   instruction). Frames we decode from are marked in PhysicalMemory (markCode), which sends
+//   every later write to them through onCodeWrite: the CPU then drops the frame's cache
+//   (self-modifying code, loaders, the debugger's breakpoint writes all go through it).
+//   Instructions that cross a page boundary are decoded every time and never cached.
+//   The fetch window (fetchRipBase/fetchPage) remembers the current code page so that the
+//   common case, the next instruction on the same page, costs one subtraction, one compare
+//   and an array load; it is invalidated on anything that can change the mapping.
+// - Handlers: `handlers[d.entry](cpu, d)`, one per OPCODES entry (decoder entry = handler
+//   index), plus one at the end for invalid encodings (#UD). Handlers read `nextRip`, write it
+//   for branches, and throw CpuFault; `rip = nextRip` only after they return (precise faults).
+// - run(budget) executes up to `budget` instructions and returns a StopReason; anything that
+//   needs the loop's attention between instructions (an interrupt may have become pending, a
+//   HLT, a stop request) sets `attention`, which the inner loop tests once per instruction.
+//
+// ## Hooks for VMX non-root operation (issue 4)
+// Two costs must stay zero in root mode and small in non-root mode:
+// 1. Instructions that exit under a control: `handlers` is an instance field, not a module
+//    constant. VM entry installs a second array built from the root one (ROOT_HANDLERS): for
+//    every entry whose instruction can exit (the vmx table "instruction X exits when control
+//    Y is set" lists them by mnemonic), the slot gets a wrapper that tests the control bits
+//    (already decoded from the VMCS at entry) and throws a VmExit, or falls through to the
+//    root handler. Entries that cannot exit keep the root handler, so ordinary guest code runs
+//    exactly as fast as in root mode; VM exit puts ROOT_HANDLERS back. Because the arrays are
+//    swapped per entry, changes of the controls take effect at the next VM entry, as on hardware.
+//    Unconditionally exiting instructions (CPUID, INVD, VMX instructions) get wrappers too.
+// 2. Events: every exception and interrupt goes through `deliverEvent` (exceptions.ts), which
+//    first consults `eventFilter` when set (non-root mode: exception bitmap, external-interrupt
+//    exiting, NMI exiting, triple fault) and otherwise delivers through the IDT. The interrupt
+//    window / NMI window / preemption timer / MTF checks hang off `attention`, which the VMX
+//    code sets at VM entry when any of those controls is on.
+import { PhysicalMemory } from '../memory/physical-memory';
+import { decode, DecodedInsn, PFX_LOCK, PFX_OPSIZE, type DecodeMode } from './decoder';
+import { CpuMemory } from './cpu-memory';
+import { CpuFault, GP, UD } from './fault';
+import { IF, VM } from './flags';
+import { buildHandlers, INVALID_ENTRY, isLockable, isNearBranchJz, type Handler } from './handlers/index';
+import { deliverEvent, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI } from './exceptions';
+import {
+  AR_DB, AR_L, CS, CR0_PE, EFER_LMA, MODE_COMPAT, MODE_LONG64, MODE_PROTECTED, MODE_REAL, MODE_V8086, SS, AR_P, AR_S,
+  AR_TYPE_RW, AR_TYPE_ACCESSED, AR_TYPE_CODE, LDTR, TR,
+} from './state';
+import { ACC_EXEC, type Translator } from './translator';
+
+/** Why run() returned. */
+export type StopReason = 'budget' | 'halt' | 'exception' | 'triple-fault' | 'stop';
+
+/** Port I/O as the CPU sees it (IoBus implements it). */
+export interface PortIo {
+  in(port: number, size: 1 | 2 | 4): number;
+  out(port: number, size: 1 | 2 | 4, value: number): void;
+}
+
+/** Interrupt inputs as the CPU sees them (InterruptHub implements it). */
+export interface InterruptInputs {
+  readonly intrPending: boolean;
+  readonly nmiPending: boolean;
+  acknowledge(): number;
+  acknowledgeNmi(): void;
+}
+
+/** Handlers for the root (non-VMX or VMX root) operation; shared by every CPU. */
+const ROOT_HANDLERS: readonly Handler[] = buildHandlers();
+const NEAR_JZ = isNearBranchJz();
+const LOCKABLE = isLockable();
+
+const CACHE_PAGE = 4096;
+
+export interface CpuOptions {
+  io?: PortIo;
+  interrupts?: InterruptInputs;
+  /** Time-stamp counter source: current TSC as int32 halves (the machine's Clock). */
+  tsc?: { tscLow(): number; tscHigh(): number };
+}
+
+export class Cpu extends CpuMemory {
+  /** The dispatch array in use (ROOT_HANDLERS, or a VMX non-root array, see the module comment). */
+  handlers: readonly Handler[] = ROOT_HANDLERS;
+  /** Instructions retired since creation. */
+  icount = 0;
+  /** Set when the run loop must look at something between instructions. */
+  attention = false;
+  /** Stop with 'exception' instead of delivering a fault (differential tests, "break on exception"). */
+  stopOnException = false;
+  /** The last fault raised (for 'exception' and 'triple-fault' stops, and traces). */
+  lastFault: CpuFault | undefined = undefined;
+  /** Chain of vectors that led to a triple fault (for the shutdown message). */
+  readonly faultChain: number[] = [];
+  io: PortIo | undefined;
+  interrupts: InterruptInputs | undefined;
+  tsc: { tscLow(): number; tscHigh(): number } | undefined;
+  /** Set by stop(): run() returns 'stop' before the next instruction. */
+  private stopRequested = false;
+  private pendingStop: StopReason | undefined = undefined;
+
+  // ---- decoded-instruction cache ----
+  private readonly icache: (DecodedInsn | undefined)[][] = [];
+  private readonly codePages: number[] = [];
+  private fetchRipBase = NaN;
+  private fetchPage: (DecodedInsn | undefined)[] = [];
+  private readonly scratch = new Uint8Array(16);
+  private readonly crossInsn = new DecodedInsn();
+  private readonly invalidInsn = new DecodedInsn();
+
+  constructor(mem: PhysicalMemory, mmu: Translator, opts: CpuOptions = {}) {
+    super(mem, mmu);
+    this.io = opts.io;
+    this.interrupts = opts.interrupts;
+    this.tsc = opts.tsc;
+    mem.onCodeWrite = (pfn) => this.dropCodePage(pfn);
+    this.reset();
+  }
+
+  /** Power-up / RESET state (SDM Vol. 3 §9.1.1, Table 9-1). */
+  reset(): void {
+    this.regs.fill(0);
+    this.regs[4] = 0x600; // EDX: family/model/stepping signature (matches CPUID leaf 1 EAX's low bits)
+    this.flagsVal = 2;
+    this.lazyMask = 0;
+    this.rip = 0xfff0;
+    for (let s = 0; s < 6; s++) this.loadSegmentCache(s, 0, 0, 0, 0xffff, AR_P | AR_S | AR_TYPE_RW | AR_TYPE_ACCESSED);
+    this.loadSegmentCache(CS, 0xf000, 0xffff0000 | 0, 0, 0xffff, AR_P | AR_S | AR_TYPE_CODE | AR_TYPE_RW | AR_TYPE_ACCESSED);
+    this.loadSegmentCache(LDTR, 0, 0, 0, 0xffff, AR_P | 2);
+    this.loadSegmentCache(TR, 0, 0, 0, 0xffff, AR_P | 11);
+    this.gdtrBase = 0; this.gdtrLimit = 0xffff;
+    this.idtrBase = 0; this.idtrLimit = 0xffff;
+    this.cr0 = 0x60000010; this.cr2 = 0; this.cr3Lo = 0; this.cr3Hi = 0; this.cr4 = 0; this.cr8 = 0;
+    this.efer = 0;
+    this.dr.fill(0); this.dr6 = 0xffff0ff0; this.dr7 = 0x400;
+    this.halted = false;
+    this.interruptShadow = false;
+    this.faultChain.length = 0;
+    this.pagingChanged();
+  }
+
+  // ---- state changes that affect decoding, translation or the mode ----------------------------
+
+  /** Loads a segment register's selector and hidden part directly (reset, VM entry, tests, loaders). */
+  loadSegmentCache(seg: number, sel: number, baseLo: number, baseHi: number, limit: number, ar: number): void {
+    this.segSel[seg] = sel & 0xffff;
+    this.segBaseLo[seg] = baseLo | 0;
+    this.segBaseHi[seg] = baseHi | 0;
+    this.segLimit[seg] = limit >>> 0;
+    this.segAr[seg] = ar;
+    if (seg === CS || seg === SS) this.updateMode();
+  }
+
+  /** Recomputes the operating mode, code size, stack size and CPL (SDM Vol. 3 §2.2, §5.5). */
+  updateMode(): void {
+    const oldCpl = this.cpl;
+    const csAr = this.segAr[CS];
+    if ((this.cr0 & CR0_PE) === 0) {
+      this.mode = MODE_REAL; this.codeBits = (csAr & AR_DB) !== 0 ? 32 : 16; this.cpl = 0;
+    } else if ((this.flagsVal & VM) !== 0) {
+      this.mode = MODE_V8086; this.codeBits = 16; this.cpl = 3;
+    } else {
+      this.cpl = (this.segAr[SS] >> 5) & 3;
+      if ((this.efer & EFER_LMA) !== 0 && (csAr & AR_L) !== 0) { this.mode = MODE_LONG64; this.codeBits = 64; }
+      else {
+        this.mode = (this.efer & EFER_LMA) !== 0 ? MODE_COMPAT : MODE_PROTECTED;
+        this.codeBits = (csAr & AR_DB) !== 0 ? 32 : 16;
+      }
+    }
+    this.long64 = this.mode === MODE_LONG64;
+    this.stackSize = this.long64 ? 8 : (this.segAr[SS] & AR_DB) !== 0 && this.mode !== MODE_V8086 ? 4 : 2;
+    if (this.cpl !== oldCpl) this.flushSoftTlb();
+    this.fetchRipBase = NaN;
+  }
+
+  /** CR0/CR3/CR4/EFER changed: tell the MMU, drop cached translations, recompute the mode. */
+  pagingChanged(): void {
+    this.mmu.setPagingState(this.cr0, this.cr3Lo, this.cr3Hi, this.cr4, this.efer);
+    this.flushSoftTlb();
+    this.updateMode();
+  }
+
+  /** Drops cached translations after an MMU flush (MOV CR3, INVLPG, ...); the caller flushed the MMU. */
+  translationsChanged(): void {
+    this.flushSoftTlb();
+    this.fetchRipBase = NaN;
+  }
+
+  // ---- the decoded-instruction cache ---------------------------------------------------------
+
+  private dropCodePage(pfn: number): void {
+    this.icache[pfn] = undefined as unknown as (DecodedInsn | undefined)[];
+    this.mem.clearCode(pfn);
+    this.fetchRipBase = NaN;
+  }
+
+  /** Drops every decoded instruction (e.g. after the debugger rewrote memory wholesale). */
+  flushDecodeCache(): void {
+    for (const pfn of this.codePages) if (this.icache[pfn] !== undefined) this.dropCodePage(pfn);
+    this.codePages.length = 0;
+  }
+
+  /** The decoded instruction at RIP (fault: #PF on fetch, #GP beyond the CS limit). */
+  fetch(): DecodedInsn {
+    const off = this.rip - this.fetchRipBase;
+    if (off >= 0 && off < CACHE_PAGE) {
+      const d = this.fetchPage[off];
+      if (d !== undefined && d.mode === this.codeBits) return d;
+    }
+    return this.fetchSlow();
+  }
+
+  private fetchSlow(): DecodedInsn {
+    const rip = this.rip;
+    let lo: number, hi: number;
+    if (this.long64) {
+      lo = rip | 0;
+      hi = Math.floor(rip / 4294967296) | 0;
+    } else {
+      if (rip > this.segLimit[CS]) throw new CpuFault(GP, 0, 'instruction fetch beyond the CS limit');
+      lo = (rip + this.segBaseLo[CS]) | 0;
+      hi = 0;
+    }
+    const phys = this.translate(lo, hi, ACC_EXEC, this.cpl);
+    const mode = this.codeBits as DecodeMode;
+    const pageOff = lo & 0xfff;
+    const pfn = Math.floor(phys / 4096);
+    const bytes = phys < 4294967296 ? this.mem.pageForRead(pfn) : undefined;
+    if (bytes === undefined) {
+      // MMIO or nothing: decode from bytes read through the bus, never cached.
+      const n = Math.min(15, 4096 - pageOff);
+      for (let k = 0; k < n; k++) this.scratch[k] = phys < 4294967296 ? this.mem.read8(phys + k) : 0xff;
+      this.fetchRipBase = NaN;
+      return this.finishDecode(this.scratch.subarray(0, n), 0, mode, this.crossInsn, lo, hi, n < 15);
+    }
+    let page = this.icache[pfn];
+    if (page === undefined) {
+      page = new Array<DecodedInsn | undefined>(CACHE_PAGE).fill(undefined);
+      this.icache[pfn] = page;
+      this.codePages.push(pfn);
+      this.mem.markCode(pfn);
+      this.dropWritePfn(pfn);
+    }
+    this.fetchPage = page;
+    this.fetchRipBase = rip - pageOff;
+    let d = page[pageOff];
+    if (d === undefined) { d = new DecodedInsn(); page[pageOff] = d; }
+    if (pageOff <= 4096 - 15) {
+      return this.finishDecode(bytes, pageOff, mode, d, lo, hi, false);
+    }
+    const n = 4096 - pageOff;
+    const buf = this.scratch.subarray(0, n);
+    buf.set(bytes.subarray(pageOff));
+    const r = this.finishDecode(buf, 0, mode, d, lo, hi, true);
+    if (r !== this.invalidInsn) return r;
+    // The instruction may continue on the next page: fetch it (its #PF is the instruction's).
+    page[pageOff] = undefined;
+    const nlo = (lo + n) | 0;
+    const nhi = this.long64 && (lo >>> 0) + n > 0xffffffff ? (hi + 1) | 0 : hi;
+    const phys2 = this.translate(nlo, nhi, ACC_EXEC, this.cpl);
+    for (let k = 0; k < 15 - n; k++) this.scratch[n + k] = this.mem.read8(phys2 + k);
+    return this.finishDecode(this.scratch.subarray(0, 15), 0, mode, this.crossInsn, lo, hi, false);
+  }
+
+  /**
+   * Decodes into `d` and applies what the table-driven decoder leaves to the CPU: Intel's
+   * treatment of 66 on near branches in 64-bit mode (ignored: operand size 64, rel32; SDM
+   * Vol. 2 JMP/CALL/Jcc "64-bit mode"; the shared decoder follows objdump's AMD reading, so
+   * such bytes are re-decoded with the 66 prefixes replaced by a null segment prefix, which
+   * changes no length), and LOCK validity (#UD, SDM Vol. 2 LOCK). Returns the invalid
+   * instruction marker (entry INVALID_ENTRY) for undecodable bytes; when `maybeShort`, that
+   * result is not final (more bytes may follow on the next page).
+   */
+  private finishDecode(buf: Uint8Array, off: number, mode: DecodeMode, d: DecodedInsn, lo: number, hi: number, maybeShort: boolean): DecodedInsn {
+    if (!decode(buf, off, mode, d)) {
+      if (maybeShort) return this.invalidInsn;
+      d.entry = INVALID_ENTRY;
+      d.mode = mode;
+      return d;
+    }
+    if (mode === 64 && (d.prefixes & PFX_OPSIZE) !== 0 && NEAR_JZ[d.entry] !== 0) {
+      const n = Math.min(15, buf.length - off);
+      const copy = this.scratch.subarray(0, n);
+      copy.set(buf.subarray(off, off + n));
+      for (let k = 0; k < d.prefixLength; k++) if (copy[k] === 0x66) copy[k] = 0x2e;
+      decode(copy, 0, mode, d);
+    }
+    if ((d.prefixes & PFX_LOCK) !== 0 && (LOCKABLE[d.entry] === 0 || d.mod === 3)) d.entry = INVALID_ENTRY;
+    void lo; void hi;
+    return d;
+  }
+
+  // ---- running ---------------------------------------------------------------------------------
+
+  /** Asks run() to return 'stop' before the next instruction (safe to call from device callbacks). */
+  stop(): void {
+    this.stopRequested = true;
+    this.attention = true;
+  }
+
+  /** Executes at most `budget` instructions. */
+  run(budget: number): StopReason {
+    const limit = this.icount + budget;
+    this.attention = true;
+    for (;;) {
+      if (this.attention) {
+        const r = this.service();
+        if (r !== undefined) return r;
+      }
+      if (this.icount >= limit) return 'budget';
+      try {
+        this.execute(limit);
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        const r = this.fault(e);
+        if (r !== undefined) return r;
+      }
+    }
+  }
+
+  /** Executes exactly one instruction (or delivers one pending event); for stepping. */
+  step(): StopReason {
+    return this.run(1);
+  }
+
+  /** The inner loop: the hot path. */
+  private execute(limit: number): void {
+    const handlers = this.handlers;
+    while (this.icount < limit) {
+      const d = this.fetch();
+      this.nextRip = this.rip + d.length;
+      handlers[d.entry](this, d);
+      this.rip = this.nextRip;
+      this.icount++;
+      if (this.attention) return;
+    }
+  }
+
+  /** Between instructions: stop requests, interrupts, HLT. Returns a stop reason or undefined to go on. */
+  private service(): StopReason | undefined {
+    this.attention = false;
+    if (this.stopRequested) {
+      this.stopRequested = false;
+      return 'stop';
+    }
+    if (this.pendingStop !== undefined) {
+      const r = this.pendingStop;
+      this.pendingStop = undefined;
+      return r;
+    }
+    if (this.interruptShadow) {
+      // The shadow covers exactly one instruction: look again after it.
+      this.interruptShadow = false;
+      this.attention = true;
+      return undefined;
+    }
+    const intr = this.interrupts;
+    if (intr !== undefined) {
+      try {
+        if (intr.nmiPending) {
+          intr.acknowledgeNmi();
+          this.halted = false;
+          deliverEvent(this, EVENT_NMI, 2, -1);
+        } else if (intr.intrPending && (this.flagsVal & IF) !== 0) {
+          const v = intr.acknowledge();
+          if (v >= 0) {
+            this.halted = false;
+            deliverEvent(this, EVENT_EXTINT, v, -1);
+          }
+        }
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        const r = this.fault(e);
+        if (r !== undefined) return r;
+      }
+    }
+    if (this.halted) {
+      this.attention = true;
+      return 'halt';
+    }
+    return undefined;
+  }
+
+  /** A fault escaped a handler (or event delivery): deliver it, or stop. */
+  private fault(f: CpuFault): StopReason | undefined {
+    this.lastFault = f;
+    if (this.stopOnException) return 'exception';
+    this.faultChain.length = 0;
+    try {
+      deliverEvent(this, EVENT_EXCEPTION, f.vector, f.errorCode);
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      return this.fault2(f, e);
+    }
+    return undefined;
+  }
+
+  /** A fault while delivering a fault: #DF or shutdown (SDM Vol. 3 §6.15, Table 6-5). */
+  private fault2(first: CpuFault, second: CpuFault): StopReason | undefined {
+    this.faultChain.push(first.vector, second.vector);
+    if (first.vector === 8) return 'triple-fault';
+    const contributory = (v: number): boolean => v === 0 || (v >= 10 && v <= 13);
+    const df = (contributory(first.vector) && contributory(second.vector)) || (first.vector === 14 && (contributory(second.vector) || second.vector === 14));
+    const next = df ? new CpuFault(8, 0, 'double fault') : second;
+    this.lastFault = next;
+    try {
+      deliverEvent(this, EVENT_EXCEPTION, next.vector, next.errorCode);
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      if (next.vector === 8) {
+        this.faultChain.push(e.vector);
+        return 'triple-fault';
+      }
+      return this.fault2(next, e);
+    }
+    return undefined;
+  }
+
+  /** Request a stop reason after the current instruction (HLT with nothing to wake it, shutdown). */
+  requestStop(reason: StopReason): void {
+    this.pendingStop = reason;
+    this.attention = true;
+  }
+
+  /** Raises #UD for an instruction the emulator does not implement, naming it. */
+  notEmulated(d: DecodedInsn, what: string): never {
+    void d;
+    throw new CpuFault(UD, -1, `${what} is not emulated`);
+  }
+
+  /** RFLAGS.IF and friends changed: interrupts may be deliverable now. */
+  checkInterrupts(): void {
+    this.attention = true;
+  }
+
+  /** True when CS/SS descriptors describe protected-mode code (not real or virtual-8086 mode). */
+  get protectedMode(): boolean {
+    return this.mode === MODE_PROTECTED || this.mode === MODE_COMPAT || this.mode === MODE_LONG64;
+  }
+
+  /** Mode constant for real mode (for handlers that branch on it). */
+  get realMode(): boolean {
+    return this.mode === MODE_REAL;
+  }
+}
