@@ -64,7 +64,7 @@ serial_put_hex:
         pushq   %rdx
         movq    %rdi, %rdx
         movl    %esi, %ecx
-1:      leal    -1(,%rcx,4), %ecx       /* shift of the digit: 4 * (digits left - 1) */
+1:      leal    -4(,%rcx,4), %ecx       /* shift of the digit: 4 * (digits left - 1) */
         movq    %rdx, %rdi
         shrq    %cl, %rdi
         andl    $0xF, %edi

@@ -26,8 +26,16 @@ export function dirnameOf(p: string): string {
   return i < 0 ? '.' : i === 0 ? '/' : p.slice(0, i);
 }
 
+/** `dir/rel` with `.` and `..` segments folded (`a/../lib/x.h` -> `lib/x.h`). */
 export function joinPath(dir: string, rel: string): string {
-  if (rel.startsWith('/')) return rel;
-  if (dir === '' || dir === '.') return rel;
-  return dir.endsWith('/') ? dir + rel : `${dir}/${rel}`;
+  const joined = rel.startsWith('/') || dir === '' || dir === '.' ? rel : `${dir}/${rel}`;
+  const abs = joined.startsWith('/');
+  const out: string[] = [];
+  for (const part of joined.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..' && out.length > 0 && out[out.length - 1] !== '..') out.pop();
+    else if (part === '..' && abs) continue;
+    else out.push(part);
+  }
+  return (abs ? '/' : '') + out.join('/');
 }

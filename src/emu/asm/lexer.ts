@@ -41,6 +41,12 @@ export function splitStatements(lines: readonly SourceLine[]): Statement[] {
       cur = '';
       start = -1;
     };
+    // Fast path: most lines have no quotes, comments or `;`.
+    if (!inBlock && !/["'/#;]/.test(text)) {
+      const t = text.trim();
+      if (t !== '') out.push({ text: t, file, line, col: text.length - text.trimStart().length + 1 });
+      continue;
+    }
     const n = text.length;
     let i = 0;
     if (!inBlock) {
@@ -95,8 +101,12 @@ export function splitStatements(lines: readonly SourceLine[]): Statement[] {
   return out;
 }
 
-const IDENT_START = /[A-Za-z_.$]/;
-const IDENT_CHAR = /[A-Za-z0-9_.$]/;
+// Character classes by code (the tokenizer runs once per statement: keep it cheap).
+const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isDigit = (c: number) => c >= 48 && c <= 57;
+/** Letters, `_`, `.`, `$` start a symbol. */
+const isIdentStart = (c: number) => isLetter(c) || c === 95 || c === 46 || c === 36;
+const isIdentChar = (c: number) => isIdentStart(c) || isDigit(c);
 const OPS3 = ['<<=', '>>='];
 const OPS2 = ['<<', '>>', '<=', '>=', '==', '!=', '<>', '&&', '||'];
 
@@ -106,29 +116,30 @@ export function tokenize(text: string, col0 = 1): Token[] {
   let i = 0;
   while (i < n) {
     const c = text[i];
+    const code = text.charCodeAt(i);
     const col = col0 + i;
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
+    if (code === 32 || code === 9 || code === 13 || code === 12 || code === 11) {
       i++;
       continue;
     }
-    if (c === '%' && IDENT_START.test(text[i + 1] ?? '') && text[i + 1] !== '$') {
+    if (code === 37 /* % */ && i + 1 < n && isIdentStart(text.charCodeAt(i + 1)) && text[i + 1] !== '$') {
       let j = i + 1;
-      while (j < n && /[A-Za-z0-9_.]/.test(text[j])) j++;
+      while (j < n && (isLetter(text.charCodeAt(j)) || isDigit(text.charCodeAt(j)) || text[j] === '_' || text[j] === '.')) j++;
       toks.push({ k: 'reg', s: text.slice(i + 1, j).toLowerCase(), col });
       i = j;
       continue;
     }
-    if (/[0-9]/.test(c)) {
+    if (isDigit(code)) {
       let j = i;
-      while (j < n && /[A-Za-z0-9_]/.test(text[j])) j++;
+      while (j < n && (isLetter(text.charCodeAt(j)) || isDigit(text.charCodeAt(j)) || text[j] === '_')) j++;
       const word = text.slice(i, j);
       toks.push(numberToken(word, col));
       i = j;
       continue;
     }
-    if (IDENT_START.test(c) && !(c === '$')) {
+    if (isIdentStart(code) && c !== '$') {
       let j = i + 1;
-      while (j < n && IDENT_CHAR.test(text[j])) j++;
+      while (j < n && isIdentChar(text.charCodeAt(j))) j++;
       toks.push({ k: 'id', s: text.slice(i, j), col });
       i = j;
       continue;
@@ -178,6 +189,7 @@ export function tokenize(text: string, col0 = 1): Token[] {
 }
 
 function numberToken(word: string, col: number): Token {
+  if (word.length < 10 && /^[1-9][0-9]*$|^0$/.test(word)) return { k: 'num', v: BigInt(word), col };
   const lref = /^(\d+)([fb])$/.exec(word);
   if (lref && !/^0b[01]+$/i.test(word)) return { k: 'lref', n: String(Number(lref[1])), dir: lref[2] as 'f' | 'b', col };
   let m: RegExpExecArray | null;

@@ -41,6 +41,8 @@ const BYTES_PER_LINE = 7;
 const SKIP_ZEROES = 8;
 const SKIP_ZEROES_AT_END = 3;
 const MAX_INSN = 15;
+const PAD: readonly string[] = Array.from({ length: BYTES_PER_LINE + 1 }, (_, n) => '   '.repeat(n));
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => `${b.toString(16).padStart(2, '0')} `);
 const scratch = new Uint8Array(2 * MAX_INSN);
 
 /** objdump's preference among symbols at one address (objdump.c compare_symbols): functions, objects, globals. */
@@ -73,10 +75,11 @@ export function objdumpListing(o: ListingOptions): string {
     while (endText[skip] === '0') skip++;
     if (skip === endText.length && sec.address !== 0n) skip = 0;
     if (skip !== 0) skip = (skip - 1) & -4;
+    // The address without the skipped leading digits, its remaining leading zeros as blanks.
+    const width = o.addressDigits - skip;
     const addrCol = (a: bigint) => {
-      const t = hexFull(a).slice(skip);
-      const lead = t.match(/^0*/)![0].length;
-      return lead === t.length ? `${' '.repeat(t.length - 1)}0` : ' '.repeat(lead) + t.slice(lead);
+      const h = a <= 0xffffffffffffn ? Number(a).toString(16) : BigInt.asUintN(o.addressDigits * 4, a).toString(16);
+      return h.length >= width ? h.slice(h.length - width) : h.padStart(width, ' ');
     };
     const own = sorted.filter((s) => s.section === sec.name);
     let addr = from;
@@ -121,10 +124,13 @@ function disassembleBlock(
     let d = disassemble(scratch, 0, address, o.mode, symbolize);
     if (d.length > avail) d = { length: 1, text: truncatedInsn(bytes[off], o.mode) };
     const len = d.length;
-    for (let k = 0; k < len; k += BYTES_PER_LINE) {
-      const chunk = Array.from(bytes.subarray(off + k, off + Math.min(len, k + BYTES_PER_LINE)), (b) => `${b.toString(16).padStart(2, '0')} `).join('');
-      if (k === 0) out.push(`${addrCol(address)}:\t${chunk.padEnd(BYTES_PER_LINE * 3)}\t${d.text}\n`);
-      else out.push(`${addrCol(address + BigInt(k))}:\t${chunk}\n`);
+    let chunk = '';
+    for (let q = off, e = off + Math.min(len, BYTES_PER_LINE); q < e; q++) chunk += HEX_BYTE[bytes[q]];
+    out.push(`${addrCol(address)}:\t${len >= BYTES_PER_LINE ? chunk : chunk + PAD[BYTES_PER_LINE - len]}\t${d.text}\n`);
+    for (let k = BYTES_PER_LINE; k < len; k += BYTES_PER_LINE) {
+      chunk = '';
+      for (let q = off + k, e = off + Math.min(len, k + BYTES_PER_LINE); q < e; q++) chunk += HEX_BYTE[bytes[q]];
+      out.push(`${addrCol(address + BigInt(k))}:\t${chunk}\n`);
     }
     off += len;
   }

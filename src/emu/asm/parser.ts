@@ -48,7 +48,7 @@ export function parseLabelsAndBody(toks: readonly Token[], endCol: number): { la
     const colon = toks[i + 1];
     if (!t || !colon || colon.k !== 'op' || colon.s !== ':') break;
     if (t.k === 'id') labels.push({ name: t.s, numeric: false, col: t.col });
-    else if (t.k === 'num' && toks[i].k === 'num') labels.push({ name: String(t.v), numeric: true, col: t.col });
+    else if (t.k === 'num') labels.push({ name: String(t.v), numeric: true, col: t.col });
     else break;
     i += 2;
   }

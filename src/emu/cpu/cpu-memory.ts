@@ -35,6 +35,8 @@ export class CpuMemory extends CpuState {
   linHi = 0;
   /** RIP of the instruction after the current one (branches overwrite it; committed on success). */
   nextRip = 0;
+  /** Scratch for POPA (values are read before any register changes). */
+  readonly popaScratch = new Int32Array(8);
   /** True in IA-32e 64-bit mode (cached from mode for the hot paths). */
   long64 = false;
 
@@ -261,9 +263,14 @@ export class CpuMemory extends CpuState {
    * SDM Vol. 3 §3.3.7.1). Other modes: segment base, type and limit checks (SDM Vol. 3 §5.3).
    */
   ea(d: DecodedInsn, size: number, write: boolean): void {
+    this.offsetOf(d);
+    this.applySegment(d.seg < 0 && (d.base === 4 || d.base === 5) ? SS : d.seg < 0 ? DS : d.seg, size, write);
+  }
+
+  /** The effective address (offset) of d's memory operand into linLo/linHi, truncated to the address size (LEA). */
+  offsetOf(d: DecodedInsn): void {
     const regs = this.regs;
     const b = d.base, x = d.index, as = d.addrSize;
-    let lo: number, hi: number;
     if (as === 8) {
       let t: number, h: number;
       if (b === REG_RIP) {
@@ -275,18 +282,23 @@ export class CpuMemory extends CpuState {
         if (b >= 0) { t += regs[2 * b] >>> 0; h += regs[2 * b + 1]; }
       }
       if (x >= 0) { const s = 1 << d.scale; t += (regs[2 * x] >>> 0) * s; h += regs[2 * x + 1] * s; }
-      lo = t | 0;
-      hi = (h + (t - (t >>> 0)) / TWO32) | 0;
-    } else {
-      let t = d.disp;
-      if (b >= 0) t += regs[2 * b];
-      if (x >= 0) t += regs[2 * x] << d.scale;
-      lo = as === 4 ? t | 0 : t & 0xffff;
-      hi = 0;
+      this.linLo = t | 0;
+      this.linHi = (h + (t - (t >>> 0)) / TWO32) | 0;
+      return;
     }
-    let seg = d.seg;
-    const stackRef = seg < 0 && (b === 4 || b === 5);
-    if (seg < 0) seg = stackRef ? SS : DS;
+    let t = d.disp;
+    if (b >= 0) t += b === REG_RIP ? this.nextRip : regs[2 * b];
+    if (x >= 0) t += regs[2 * x] << d.scale;
+    this.linLo = as === 4 ? t | 0 : t & 0xffff;
+    this.linHi = 0;
+  }
+
+  /**
+   * Turns the offset in linLo/linHi into a linear address through segment `seg` (checks
+   * included) for an access of `size` bytes.
+   */
+  applySegment(seg: number, size: number, write: boolean): void {
+    let lo = this.linLo, hi = this.linHi;
     if (this.long64) {
       if (seg >= FS) {
         const t = (lo >>> 0) + (this.segBaseLo[seg] >>> 0);

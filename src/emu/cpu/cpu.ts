@@ -94,6 +94,10 @@ export class Cpu extends CpuMemory {
   io: PortIo | undefined;
   interrupts: InterruptInputs | undefined;
   tsc: { tscLow(): number; tscHigh(): number } | undefined;
+  /** Local APIC ID reported by CPUID. */
+  apicId = 0;
+  /** CPUID.1:ECX.VMX, set by the VMX implementation. */
+  vmxAvailable = false;
   /** Set by stop(): run() returns 'stop' before the next instruction. */
   private stopRequested = false;
   private pendingStop: StopReason | undefined = undefined;
@@ -230,7 +234,7 @@ export class Cpu extends CpuMemory {
       const n = Math.min(15, 4096 - pageOff);
       for (let k = 0; k < n; k++) this.scratch[k] = phys < 4294967296 ? this.mem.read8(phys + k) : 0xff;
       this.fetchRipBase = NaN;
-      return this.finishDecode(this.scratch.subarray(0, n), 0, mode, this.crossInsn, lo, hi, n < 15);
+      return this.finishDecode(this.scratch.subarray(0, n), 0, mode, this.crossInsn, n < 15);
     }
     let page = this.icache[pfn];
     if (page === undefined) {
@@ -245,12 +249,12 @@ export class Cpu extends CpuMemory {
     let d = page[pageOff];
     if (d === undefined) { d = new DecodedInsn(); page[pageOff] = d; }
     if (pageOff <= 4096 - 15) {
-      return this.finishDecode(bytes, pageOff, mode, d, lo, hi, false);
+      return this.finishDecode(bytes, pageOff, mode, d, false);
     }
     const n = 4096 - pageOff;
     const buf = this.scratch.subarray(0, n);
     buf.set(bytes.subarray(pageOff));
-    const r = this.finishDecode(buf, 0, mode, d, lo, hi, true);
+    const r = this.finishDecode(buf, 0, mode, d, true);
     if (r !== this.invalidInsn) return r;
     // The instruction may continue on the next page: fetch it (its #PF is the instruction's).
     page[pageOff] = undefined;
@@ -258,7 +262,7 @@ export class Cpu extends CpuMemory {
     const nhi = this.long64 && (lo >>> 0) + n > 0xffffffff ? (hi + 1) | 0 : hi;
     const phys2 = this.translate(nlo, nhi, ACC_EXEC, this.cpl);
     for (let k = 0; k < 15 - n; k++) this.scratch[n + k] = this.mem.read8(phys2 + k);
-    return this.finishDecode(this.scratch.subarray(0, 15), 0, mode, this.crossInsn, lo, hi, false);
+    return this.finishDecode(this.scratch.subarray(0, 15), 0, mode, this.crossInsn, false);
   }
 
   /**
@@ -270,7 +274,7 @@ export class Cpu extends CpuMemory {
    * instruction marker (entry INVALID_ENTRY) for undecodable bytes; when `maybeShort`, that
    * result is not final (more bytes may follow on the next page).
    */
-  private finishDecode(buf: Uint8Array, off: number, mode: DecodeMode, d: DecodedInsn, lo: number, hi: number, maybeShort: boolean): DecodedInsn {
+  private finishDecode(buf: Uint8Array, off: number, mode: DecodeMode, d: DecodedInsn, maybeShort: boolean): DecodedInsn {
     if (!decode(buf, off, mode, d)) {
       if (maybeShort) return this.invalidInsn;
       d.entry = INVALID_ENTRY;
@@ -285,7 +289,6 @@ export class Cpu extends CpuMemory {
       decode(copy, 0, mode, d);
     }
     if ((d.prefixes & PFX_LOCK) !== 0 && (LOCKABLE[d.entry] === 0 || d.mod === 3)) d.entry = INVALID_ENTRY;
-    void lo; void hi;
     return d;
   }
 
@@ -425,6 +428,20 @@ export class Cpu extends CpuMemory {
   notEmulated(d: DecodedInsn, what: string): never {
     void d;
     throw new CpuFault(UD, -1, `${what} is not emulated`);
+  }
+
+  /** IN from a port (through the machine's bus; open bus when there is none). */
+  portIn(port: number, size: number): number {
+    this.attention = true; // a device access may change interrupt state
+    const io = this.io;
+    if (io === undefined) return size === 4 ? -1 : size === 2 ? 0xffff : 0xff;
+    return io.in(port, size as 1 | 2 | 4);
+  }
+
+  /** OUT to a port. */
+  portOut(port: number, size: number, v: number): void {
+    this.attention = true;
+    this.io?.out(port, size as 1 | 2 | 4, size === 4 ? v >>> 0 : v & (size === 2 ? 0xffff : 0xff));
   }
 
   /** RFLAGS.IF and friends changed: interrupts may be deliverable now. */

@@ -309,6 +309,24 @@ export class LocalApic implements MmioDevice, LocalInterruptSource {
     this.onChange();
   }
 
+  /**
+   * Does an interrupt message from the system bus (an IOAPIC redirection entry) with this
+   * 8-bit destination address this APIC? ("Determining IPI Destination": physical mode
+   * matches the APIC ID or the broadcast 0xFF; logical mode matches LDR under DFR.)
+   */
+  acceptsDestination(destination: number, logical: boolean): boolean {
+    if (!this.hardwareEnabled) return false;
+    if (logical) return this.matchesLogical(destination);
+    return destination === 0xFF || destination === this.id >>> (this.x2apicMode ? 0 : 24);
+  }
+
+  /** An NMI message from the system bus (IOAPIC entry in NMI delivery mode). */
+  acceptNmi(): void {
+    if (!this.hardwareEnabled) return;
+    this.nmiLatched = true;
+    this.onChange();
+  }
+
   /** Deliver through an LVT entry unless it is masked. */
   private deliverLvt(index: number): void {
     const l = this.lvt[index];

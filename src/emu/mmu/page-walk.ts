@@ -7,8 +7,9 @@
 // accesses of a 4-level guest walk under 4-level EPT (SDM Vol. 3 §28.2.2) become visible.
 // Plain data (numbers, strings, arrays), so it crosses DAP as JSON unchanged.
 
-export type PagingModeName = 'none' | '32-bit' | 'PAE' | '4-level';
-export type WalkLevel = 'PML4E' | 'PDPTE' | 'PDE' | 'PTE';
+export type PagingModeName = 'none' | '32-bit' | 'PAE' | '4-level' | 'EPT';
+/** Guest paging levels, and the EPT levels a nested translator reports (SDM §28.3.2). */
+export type WalkLevel = 'PML4E' | 'PDPTE' | 'PDE' | 'PTE' | 'EPT PML4E' | 'EPT PDPTE' | 'EPT PDE' | 'EPT PTE';
 
 /** Decoded flags of one paging-structure entry; fields the entry's format lacks are omitted. */
 export interface EntryFlags {

@@ -44,8 +44,6 @@ const M32 = Math.min(MAXPHYADDR, 40);
 export const PSE36_HIGH_BITS = M32 - 32;
 export const LO_RSVD_4M = (0x3F_FFFF >>> (M32 - 19)) << (M32 - 19) & 0x3F_E000;
 
-const LEVEL_ORDER: readonly WalkLevel[] = ['PML4E', 'PDPTE', 'PDE', 'PTE'];
-
 /** Decoded flags of an entry at `level` in `mode`; `leaf` says whether it maps a page. */
 export function decodeEntryFlags(mode: PagingMode, level: WalkLevel, lo: number, hi: number, leaf: boolean): EntryFlags {
   const f: EntryFlags = {
@@ -85,11 +83,6 @@ export function flagText(f: EntryFlags): string {
 export function entryHex(mode: PagingMode, lo: number, hi: number): string {
   const low = (lo >>> 0).toString(16).padStart(8, '0');
   return mode === PAGING_32 ? `0x${low}` : `0x${(hi >>> 0).toString(16).padStart(8, '0')}${low}`;
-}
-
-/** The level after `level` in a walk (PML4E → PDPTE → PDE → PTE). */
-export function nextLevel(level: WalkLevel): WalkLevel {
-  return LEVEL_ORDER[LEVEL_ORDER.indexOf(level) + 1];
 }
 
 /** Human page size: "4 KiB", "2 MiB", "4 MiB", "1 GiB". */

@@ -1,0 +1,54 @@
+/*
+ * teach-os.S — a tiny 64-bit teaching OS: boots from Multiboot into long mode (lib/boot.S),
+ * calibrates the TSC against the PIT, prints every line with an uptime stamp, runs a
+ * ring-3 program that makes two system calls with `syscall`, and ends the run through
+ * isa-debug-exit. See README.md.
+ */
+#include "../lib/defs.h"
+#include "../lib/boot.S"
+#include "../lib/serial.S"
+#include "../lib/trap.S"
+#include "../lib/user.S"
+#include "printk.S"
+#include "tsc.S"
+#include "syscall.S"
+#include "user-program.S"
+
+        .text
+kmain:
+        call    trap_init               /* an unexpected exception prints itself and stops */
+        call    tsc_init
+        call    print_cmdline
+        call    syscall_init
+        leaq    msg_enter_user(%rip), %rdi
+        call    printk
+        /* Run the user program; it ends the run with SYS_EXIT and never comes back. */
+        movq    $user_program, %rdi
+        movq    $user_program_end, %rsi
+        call    user_run
+        leaq    msg_user_returned(%rip), %rdi
+        call    printk
+        movl    $1, %eax
+        ret
+
+/* print_cmdline: the command line the boot loader gave us (QEMU: -append). */
+print_cmdline:
+        call    log_stamp
+        leaq    msg_cmdline(%rip), %rdi
+        call    serial_puts
+        movl    mb_info(%rip), %eax
+        testl   $MBI_FLAG_CMDLINE, MBI_FLAGS(%rax)
+        jz      1f
+        movl    MBI_CMDLINE(%rax), %edi
+        call    serial_puts
+1:      movl    $'\n', %edi
+        call    serial_putc
+        ret
+
+        .section .rodata
+msg_cmdline:       .asciz "teach-os: command line: "
+msg_enter_user:    .asciz "teach-os: starting the user program in ring 3"
+msg_user_returned: .asciz "teach-os: the user program returned instead of exiting"
+        .text
+
+#include "../lib/end.S"

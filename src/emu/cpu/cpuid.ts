@@ -1,0 +1,57 @@
+// CPUID (SDM Vol. 2 CPUID): GenuineIntel, family 6 model 0x3A (an Ivy Bridge core, the first
+// generation with every VT-x feature lvisor needs), and only the feature bits this emulator
+// really implements. Notably absent: x87/MMX/SSE (no FPU), MONITOR/MWAIT, XSAVE, BMI1/BMI2
+// (TZCNT is executed as TZCNT anyway: compilers emit `rep bsf`, which agrees with BSF for
+// non-zero inputs), x2APIC, PCID, SMEP/SMAP. VMX (CPUID.1:ECX bit 5) is set when the VMX
+// implementation enables `vmxAvailable`.
+import type { Cpu } from './cpu';
+
+const MAX_BASIC = 7;
+const MAX_EXTENDED = 0x80000008;
+/** Family 6, model 0x3A (extended model 3, model 0xA), stepping 9. */
+const SIGNATURE = 0x000306a9;
+/** Leaf 1 EDX: PSE TSC MSR PAE CX8 APIC SEP MTRR PGE CMOV PAT CLFSH (bits 3-6, 8, 9, 11-13, 15, 16, 19). */
+const LEAF1_EDX = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 19);
+/** Leaf 1 ECX: CX16 (13), MOVBE (22), POPCNT (23). */
+const LEAF1_ECX = (1 << 13) | (1 << 22) | (1 << 23);
+/** Leaf 7 EBX: ERMS (9). */
+const LEAF7_EBX = 1 << 9;
+/** 0x80000001 EDX: SYSCALL (11), NX (20), RDTSCP (27), LM (29); ECX: LAHF/SAHF (0), LZCNT (5). */
+const EXT1_EDX = (1 << 11) | (1 << 20) | (1 << 27) | (1 << 29);
+const EXT1_ECX = 1 | (1 << 5);
+const BRAND = 'VMX Lab virtual CPU (Intel 64 + VT-x model)';
+
+function str4(s: string, i: number): number {
+  let v = 0;
+  for (let k = 0; k < 4; k++) v |= (s.charCodeAt(i + k) || 0) << (8 * k);
+  return v;
+}
+
+/** Executes CPUID for EAX=leaf, ECX=subleaf; results in regs (EAX EBX ECX EDX, upper halves cleared). */
+export function cpuid(c: Cpu, leafIn: number, subleaf: number): void {
+  let leaf = leafIn >>> 0;
+  // Leaves above the maximum return the highest basic leaf's data (Intel behaviour, SDM Vol. 2 CPUID).
+  if ((leaf > MAX_BASIC && leaf < 0x80000000) || leaf > MAX_EXTENDED) leaf = MAX_BASIC;
+  let a = 0, b = 0, cc = 0, d = 0;
+  switch (leaf) {
+    case 0: a = MAX_BASIC; b = str4('GenuineIntel', 0); d = str4('GenuineIntel', 4); cc = str4('GenuineIntel', 8); break;
+    case 1:
+      a = SIGNATURE;
+      b = (8 << 8) | (1 << 16) | (c.apicId << 24); // CLFLUSH line 8×8 bytes, one logical processor
+      cc = LEAF1_ECX | (c.vmxAvailable ? 1 << 5 : 0);
+      d = LEAF1_EDX;
+      break;
+    case 7: if (subleaf === 0) b = LEAF7_EBX; break;
+    case 0x80000000: a = MAX_EXTENDED; break;
+    case 0x80000001: cc = EXT1_ECX; d = EXT1_EDX; break;
+    case 0x80000002: case 0x80000003: case 0x80000004: {
+      const o = (leaf - 0x80000002) * 16;
+      a = str4(BRAND, o); b = str4(BRAND, o + 4); cc = str4(BRAND, o + 8); d = str4(BRAND, o + 12);
+      break;
+    }
+    case 0x80000008: a = 0x3024; break; // 36 physical, 48 linear address bits
+    default: break;
+  }
+  const r = c.regs;
+  r[0] = a; r[1] = 0; r[6] = b; r[7] = 0; r[2] = cc; r[3] = 0; r[4] = d; r[5] = 0;
+}
