@@ -10,7 +10,10 @@ export class IdentityTranslatorForTests implements Translator {
   setPagingState(): void {}
   translate(linear: number): number {
     this.translations++;
-    return linear >= 0 && linear < 0x1_0000_0000 ? linear : -1;
+    if (linear >= 0 && linear < 0x1_0000_0000) return linear;
+    this.faultAddress = linear;
+    this.faultErrorCode = 0;
+    return -1;
   }
   flushAll(): void {}
   flushNonGlobal(): void {}
