@@ -96,14 +96,33 @@
 
 /* Local APIC registers, offsets from its MMIO base (SDM Vol. 3A, 12.4.1, table 12-1). */
 #define APIC_BASE_ADDR    0xFEE00000
+#define APIC_ID           0x20
+#define APIC_VERSION      0x30
+#define APIC_TPR          0x80
+#define APIC_PPR          0xA0
 #define APIC_EOI          0xB0
 #define APIC_SVR          0xF0
+#define APIC_ISR          0x100        /* 8 registers, 0x10 apart: vectors 32k..32k+31 */
+#define APIC_TMR          0x180
+#define APIC_IRR          0x200
+#define APIC_ESR          0x280
+#define APIC_ICR_LO       0x300
+#define APIC_ICR_HI       0x310
 #define APIC_LVT_TIMER    0x320
+#define APIC_LVT_LINT0    0x350
+#define APIC_LVT_LINT1    0x360
+#define APIC_LVT_ERROR    0x370
 #define APIC_TIMER_INIT   0x380
 #define APIC_TIMER_CUR    0x390
 #define APIC_TIMER_DIV    0x3E0
 #define APIC_TIMER_PERIODIC (1 << 17)
+#define APIC_TIMER_TSC_DEADLINE (2 << 17)
 #define APIC_LVT_MASKED   (1 << 16)
+#define APIC_DM_EXTINT    (7 << 8)     /* LVT delivery mode ExtINT: the 8259's INTR */
+#define APIC_SVR_ENABLE   (1 << 8)     /* APIC software enable (12.9) */
+#define APIC_BASE_BSP     (1 << 8)     /* IA32_APIC_BASE bits (12.4.4) */
+#define APIC_BASE_ENABLE  (1 << 11)
+#define MSR_TSC_DEADLINE  0x6E0
 
 /* Interrupt frame built by lib/trap.S (offsets from the frame pointer handed to hooks):
  * the general registers it pushes, then vector and error code, then what the CPU pushed. */

@@ -19,3 +19,27 @@ export class IdentityTranslatorForTests implements Translator {
   flushNonGlobal(): void {}
   invlpg(): void {}
 }
+
+/**
+ * TEST ONLY: identity mapping restricted to a list of 4 KiB pages; any other access faults
+ * with a not-present #PF (error code: W for writes, U for CPL 3, I/D for fetches). Stands in
+ * for page tables that map just those pages.
+ */
+export class PageListTranslatorForTests implements Translator {
+  faultAddress = 0;
+  faultErrorCode = 0;
+  private readonly pages: Set<number>;
+  constructor(pages: readonly number[]) {
+    this.pages = new Set(pages.map((p) => Math.floor(p / 4096)));
+  }
+  setPagingState(): void {}
+  translate(linear: number, access: number, cpl: number): number {
+    if (linear >= 0 && this.pages.has(Math.floor(linear / 4096))) return linear;
+    this.faultAddress = linear;
+    this.faultErrorCode = (access === 1 ? 2 : 0) | (cpl === 3 ? 4 : 0) | (access === 16 ? 16 : 0);
+    return -1;
+  }
+  flushAll(): void {}
+  flushNonGlobal(): void {}
+  invlpg(): void {}
+}

@@ -117,7 +117,7 @@ export class Tlb {
   invalidatePage(linear: number): void {
     const i = tlbIndex(linear);
     if (this.tag[i] === linear - (linear & 0xFFF)) this.tag[i] = INVALID_TAG;
-    if (false) {
+    if (this.mayHoldLarge) {
       for (let k = 0; k < this.listCount; k++) {
         const j = this.list[k];
         const shift = this.flags[j] >>> T_SIZE_SHIFT;
