@@ -7,6 +7,8 @@
  *   check CC, "text"                 passes when condition code CC holds (e, ne, b, ...)
  *   expect_eq VALUE, EXPECTED, "text"  64-bit compare; VALUE a register (not %r11) or memory
  *                                    not relative to %rsp, EXPECTED anything movq accepts
+ *   expect_range VALUE, LO, HI, "text" passes when LO <= VALUE <= HI (unsigned); VALUE as
+ *                                    for expect_eq, LO and HI constant expressions
  */
 .macro check cc, desc
         pushq   %rdi
@@ -29,6 +31,15 @@
         cmpq    %r11, \value
         popq    %r11
         check   e, "\desc"
+.endm
+
+.macro expect_range value, lo, hi, desc
+        pushq   %r11
+        movq    \value, %r11
+        subq    $(\lo), %r11
+        cmpq    $((\hi) - (\lo)), %r11
+        popq    %r11
+        check   be, "\desc"
 .endm
 
         .text

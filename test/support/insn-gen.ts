@@ -337,8 +337,7 @@ export function generateSequence(rng: Rng): Sequence {
   const regs: bigint[] = [];
   for (let i = 0; i < 16; i++) regs.push(BigInt.asUintN(64, rng.value64()));
   const mb = rng.pick([3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
-  let mi = rng.pick([3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
-  if (mi === mb) mi = mb === 15 ? 14 : mb + 1;
+  const mi = rng.pick([3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15].filter((n) => n !== mb));
   regs[mb] = BigInt(DATA_BASE + 0x800);
   regs[mi] = BigInt(rng.int(0x40));
   regs[4] = BigInt(DATA_BASE + 0xa00 + 8 * rng.int(0x20));

@@ -170,7 +170,7 @@ export function buildAcpiTables(config: AcpiConfig = {}, base = ACPI_TABLES_BASE
   w.u8(fadt + 45, 0); // Preferred_PM_Profile: unspecified
   w.u16(fadt + 46, sciIrq); // SCI_INT
   w.u8(fadt + 108, 0x32); // CENTURY: the RTC's century register
-  w.u16(fadt + 109, 0x0001); // IAPC_BOOT_ARCH: LEGACY_DEVICES (UART, RTC, PIT on ISA); no 8042
+  w.u16(fadt + 109, 0x0003); // IAPC_BOOT_ARCH: LEGACY_DEVICES (UART, RTC, PIT on ISA) | 8042 (i8042.ts)
   // Flags: WBINVD (0), PROC_C1 (2), PWR_BUTTON (4) and SLP_BUTTON (5) as control-method/absent, RESET_REG_SUP (10).
   w.u32(fadt + 112, (1 << 0) | (1 << 2) | (1 << 4) | (1 << 5) | (1 << 10));
   w.gas(fadt + 116, 1 /* system I/O */, 8, 1 /* byte access */, 0xCF9); // RESET_REG
