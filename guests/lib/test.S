@@ -9,6 +9,8 @@
  *                                    not relative to %rsp, EXPECTED anything movq accepts
  *   expect_range VALUE, LO, HI, "text" passes when LO <= VALUE <= HI (unsigned); VALUE as
  *                                    for expect_eq, LO and HI constant expressions
+ *   note "text"                      prints "# text" (a TAP comment: e.g. why a test is
+ *                                    skipped); counts as no test
  */
 .macro check cc, desc
         pushq   %rdi
@@ -42,7 +44,31 @@
         check   be, "\desc"
 .endm
 
+.macro note desc
+        pushq   %rdi
+        leaq    .Lnote_desc\@(%rip), %rdi
+        call    test_note
+        popq    %rdi
+        .pushsection .rodata
+.Lnote_desc\@:
+        .asciz  "\desc"
+        .popsection
+.endm
+
         .text
+/* test_note(%rdi text): "# text" on a line of its own. */
+test_note:
+        pushq   %rdi
+        leaq    test_msg_note(%rip), %rdi
+        call    serial_puts
+        popq    %rdi
+        call    serial_puts
+        pushq   %rdi
+        movl    $'\n', %edi
+        call    serial_putc
+        popq    %rdi
+        ret
+
 test_report:
         pushq   %rdi
         incq    test_count(%rip)
@@ -89,6 +115,7 @@ test_msg_dash:    .asciz " - "
 test_msg_plan:    .asciz "1.."
 test_msg_summary: .asciz "\n# failed: "
 test_msg_failed:  .asciz "\n"
+test_msg_note:    .asciz "# "
 
         .bss
         .p2align 3

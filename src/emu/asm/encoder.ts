@@ -15,7 +15,7 @@ import { emitPlan } from './encode/emit';
 import {
   canonicalMnemonic, COMMUTATIVE, DEFAULT_IMMEDIATE, extensionMnemonic, gasOrder, ONLY_64BIT_NAMES, REP_ALLOWED,
 } from './encode/gas-preferences';
-import { bestMismatch, bind, matchForm, Mismatch, type MatchContext } from './encode/match';
+import { bestMismatch, bind, matchForm, Mismatch, quickMatch, type MatchContext } from './encode/match';
 import { SUFFIX_SIZE, sizeKind, type OperandSize } from './encode/operand-kinds';
 import { parsePrefixes } from './encode/prefixes';
 
@@ -46,24 +46,46 @@ function spelledSizes(form: OpcodeForm, name: string): { nameSize?: 16 | 32 | 64
   return { nameSize: i < 0 ? undefined : SIZES[i], addrSize: j < 0 ? undefined : SIZES[j] };
 }
 
+/**
+ * Everything about a written mnemonic that does not depend on its operands, worked out once
+ * per spelling (the assembler sees the same few hundred spellings over and over).
+ */
 interface Resolved {
   /** Base mnemonic for messages. */
   readonly name: string;
-  readonly list: Candidate[];
+  readonly list: readonly Candidate[];
   readonly movabs: boolean;
+  /** jmp/jcc: both a rel8 and a rel16/32 form, chosen by the front end's relaxation. */
+  readonly relax: boolean;
+  /** The candidates for a short (rel8) and a near (rel16/32) branch when `relax`. */
+  readonly short: readonly Candidate[];
+  readonly near: readonly Candidate[];
+  readonly commutative: boolean;
 }
+
+const RESOLVED = new Map<string, Resolved>();
 
 /**
  * Resolve what was written (`addl`, `jz`, `movzx`, `cwde`, `movabs`) into candidate forms:
  * the whole spelling first (`movsb` the string move), then the spelling minus a size suffix
- * (`movsb` + `l` = `movsbl`).
+ * (`movsb` + `l` = `movsbl`). movzx/movsx depend on the source operand's size, so they are
+ * resolved after `extensionMnemonic` has named the table's form.
  */
 function resolve(written: string, ops: readonly Operand[]): Resolved {
+  const key = written === 'movzx' || written === 'movsx' ? extensionMnemonic(written, ops) : written;
+  let r = RESOLVED.get(key);
+  if (r === undefined) {
+    r = resolveSpelling(key);
+    RESOLVED.set(key, r);
+  }
+  return r;
+}
+
+function resolveSpelling(written: string): Resolved {
   let w = written;
   // movabs is mov restricted to the 64-bit moffs and imm64 forms (GNU as).
-  const movabs = /^movabs[bwlq]?$/.test(w);
+  const movabs = MOVABS.test(w);
   if (movabs) w = `mov${w.slice(6)}`;
-  if (w === 'movzx' || w === 'movsx') w = extensionMnemonic(w, ops);
   const list: Candidate[] = [];
   const full = canonicalMnemonic(w);
   for (const form of gasOrder(formsNamed(full))) list.push({ form, ...spelledSizes(form, full) });
@@ -83,12 +105,25 @@ function resolve(written: string, ops: readonly Operand[]): Resolved {
       }
     }
   }
-  return { name: movabs ? 'movabs' : name, list, movabs };
+  const relax = list.some((c) => c.form.ops[0] === 'Jb') && list.some((c) => c.form.ops[0] === 'Jz');
+  return {
+    name: movabs ? 'movabs' : name,
+    list,
+    movabs,
+    relax,
+    short: relax ? list.filter((c) => c.form.ops[0] !== 'Jz') : list,
+    near: relax ? list.filter((c) => c.form.ops[0] !== 'Jb') : list,
+    commutative: list.length > 0 && COMMUTATIVE.has(list[0].form.mnem),
+  };
 }
+
+const MOVABS = /^movabs[bwlq]?$/;
 
 function isRelTarget(op: Operand | undefined): boolean {
   return op?.kind === 'mem' && !op.indirect && op.base === undefined && op.index === undefined && op.seg === undefined && op.disp !== undefined;
 }
+
+const RELAXABLE = new Map<string, boolean>();
 
 /**
  * True for `jmp`/`jcc` to a target (not `*indirect`): the ones the front end may size short
@@ -97,10 +132,17 @@ function isRelTarget(op: Operand | undefined): boolean {
  */
 export function isRelaxableBranch(insn: Instruction): boolean {
   if (insn.operands.length !== 1 || !isRelTarget(insn.operands[0])) return false;
-  let forms = formsNamed(canonicalMnemonic(insn.mnemonic));
-  if (forms.length === 0 && /[wlq]$/.test(insn.mnemonic)) forms = formsNamed(canonicalMnemonic(insn.mnemonic.slice(0, -1)));
-  return forms.some((f) => f.ops[0] === 'Jb') && forms.some((f) => f.ops[0] === 'Jz');
+  let r = RELAXABLE.get(insn.mnemonic);
+  if (r === undefined) {
+    let forms = formsNamed(canonicalMnemonic(insn.mnemonic));
+    if (forms.length === 0 && /[wlq]$/.test(insn.mnemonic)) forms = formsNamed(canonicalMnemonic(insn.mnemonic.slice(0, -1)));
+    r = forms.some((f) => f.ops[0] === 'Jb') && forms.some((f) => f.ops[0] === 'Jz');
+    RELAXABLE.set(insn.mnemonic, r);
+  }
+  return r;
 }
+
+const INT3: readonly Candidate[] = formsNamed('int3').map((form) => ({ form }));
 
 /** Encode one instruction as GNU as would; throws EncodeError with GNU as's message. */
 export function encodeInstruction(insn: Instruction, opts: EncodeOptions): EncodedInstruction {
@@ -109,9 +151,10 @@ export function encodeInstruction(insn: Instruction, opts: EncodeOptions): Encod
   const written = insn.mnemonic.toLowerCase();
   let ops = insn.operands;
   if (ONLY_64BIT_NAMES.has(written) && mode !== 64) throw new EncodeError(`\`${written}' is only supported in 64-bit mode`);
-  if (/^movabs[bwlq]?$/.test(written) && mode !== 64) throw new EncodeError(`\`movabs' is only supported in 64-bit mode`);
-  const { name, movabs, list: resolved } = resolve(written, ops);
-  let list = resolved;
+  const resolved = resolve(written, ops);
+  const { name, movabs, commutative } = resolved;
+  if (movabs && mode !== 64) throw new EncodeError(`\`movabs' is only supported in 64-bit mode`);
+  let list = resolved.list;
   if (list.length === 0) throw new EncodeError(`no such instruction: \`${insn.mnemonic}'`);
 
   const implied = DEFAULT_IMMEDIATE[list[0].form.mnem];
@@ -119,14 +162,11 @@ export function encodeInstruction(insn: Instruction, opts: EncodeOptions): Encod
   // GNU as writes `int $3` as the one-byte int3 (SDM Vol. 2 INT n: CC is the breakpoint form).
   const o0 = ops[0];
   if (list[0].form.mnem === 'int' && ops.length === 1 && o0.kind === 'imm' && o0.value.symbol === undefined && o0.value.addend === 3n) {
-    list = formsNamed('int3').map((form) => ({ form }));
+    list = INT3;
     ops = [];
-  }
-  // Relaxable branches: the front end's size choice picks rel8 or rel16/32.
-  const relax = list.some((c) => c.form.ops[0] === 'Jb') && list.some((c) => c.form.ops[0] === 'Jz');
-  if (relax && ops.length === 1 && isRelTarget(ops[0])) {
-    const want = (opts.branch ?? 'near') === 'short' ? 'Jb' : 'Jz';
-    list = list.filter((c) => c.form.ops[0] !== (want === 'Jb' ? 'Jz' : 'Jb'));
+  } else if (resolved.relax && ops.length === 1 && isRelTarget(o0)) {
+    // Relaxable branches: the front end's size choice picks rel8 or rel16/32.
+    list = opts.branch === 'short' ? resolved.short : resolved.near;
   }
 
   const rep = prefixes.repName;
@@ -135,23 +175,36 @@ export function encodeInstruction(insn: Instruction, opts: EncodeOptions): Encod
     if (!ok) throw new EncodeError(`invalid instruction \`${name}' after \`${rep}'`);
   }
 
-  const commutative = COMMUTATIVE.has(list[0].form.mnem);
   // With no suffix and no register to show the size, GNU as picks the default (l) over the byte
-  // form whenever a sized form fits the operands too.
-  const byteNeedsEvidence = list.some((c) => c.suffix === undefined && c.nameSize === undefined && sizeKind(c.form) === 'var' && bind(c.form, ops, commutative, [], name) !== undefined);
-  const mismatches: Mismatch[] = [];
+  // form whenever a sized form fits the operands too. Worked out only when a byte form asks.
+  let evidence: boolean | undefined;
+  const byteNeedsEvidence = () => {
+    evidence ??= list.some((c) => c.suffix === undefined && c.nameSize === undefined && sizeKind(c.form) === 'var' && bind(c.form, ops, commutative, [], name) !== undefined);
+    return evidence;
+  };
+  const ctx: MatchContext = {
+    mode, prefixes, name, suffix: undefined, nameSize: undefined, movabs, branchAddrSize: undefined, byteNeedsEvidence,
+  };
+  // Fast path: forms whose operand kinds do not fit are skipped without building a reason;
+  // the reasons are gathered only when no form fits, for the error message.
+  const warnings: string[] = [];
   for (const c of list) {
-    const ctx: MatchContext = {
-      mode, prefixes, name, suffix: c.suffix, nameSize: c.nameSize, movabs,
-      branchAddrSize: c.addrSize, byteNeedsEvidence,
-    };
-    const r = matchForm(c.form, ops, ctx, commutative);
-    if (r instanceof Mismatch) {
-      mismatches.push(r);
-      continue;
-    }
+    warnings.length = 0;
+    ctx.suffix = c.suffix;
+    ctx.nameSize = c.nameSize;
+    ctx.branchAddrSize = c.addrSize;
+    const r = quickMatch(c.form, ops, ctx, commutative, warnings);
+    if (r === undefined || r instanceof Mismatch) continue;
     const enc = emitPlan(r.plan, prefixes, mode, name);
     return { bytes: enc.bytes, fixups: enc.fixups, warnings: r.warnings };
+  }
+  const mismatches: Mismatch[] = [];
+  for (const c of list) {
+    ctx.suffix = c.suffix;
+    ctx.nameSize = c.nameSize;
+    ctx.branchAddrSize = c.addrSize;
+    const r = matchForm(c.form, ops, ctx, commutative);
+    if (r instanceof Mismatch) mismatches.push(r);
   }
   throw bestMismatch(mismatches, name);
 }

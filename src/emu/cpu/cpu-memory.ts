@@ -278,7 +278,7 @@ export class CpuMemory extends CpuState {
         h = (t - (t >>> 0)) / TWO32;
         t = t >>> 0;
       } else {
-        t = d.disp; h = d.disp >> 31;
+        t = d.disp; h = 0; // a negative displacement borrows through the carry below
         if (b >= 0) { t += regs[2 * b] >>> 0; h += regs[2 * b + 1]; }
       }
       if (x >= 0) { const s = 1 << d.scale; t += (regs[2 * x] >>> 0) * s; h += regs[2 * x + 1] * s; }

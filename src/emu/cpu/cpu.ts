@@ -46,6 +46,7 @@ import {
   AR_TYPE_RW, AR_TYPE_ACCESSED, AR_TYPE_CODE, LDTR, TR,
 } from './state';
 import { ACC_EXEC, type Translator } from './translator';
+import { resetMsrs } from './msrs';
 
 /** Why run() returned. */
 export type StopReason = 'budget' | 'halt' | 'exception' | 'triple-fault' | 'stop';
@@ -71,11 +72,18 @@ const LOCKABLE = isLockable();
 
 const CACHE_PAGE = 4096;
 
+/** The TSC as the CPU reads (RDTSC, IA32_TSC) and writes it (WRMSR IA32_TSC); the Clock implements it. */
+export interface TscSource {
+  tscLow(): number;
+  tscHigh(): number;
+  setTsc?(lo: number, hi: number): void;
+}
+
 export interface CpuOptions {
   io?: PortIo;
   interrupts?: InterruptInputs;
   /** Time-stamp counter source: current TSC as int32 halves (the machine's Clock). */
-  tsc?: { tscLow(): number; tscHigh(): number };
+  tsc?: TscSource;
 }
 
 export class Cpu extends CpuMemory {
@@ -93,7 +101,9 @@ export class Cpu extends CpuMemory {
   readonly faultChain: number[] = [];
   io: PortIo | undefined;
   interrupts: InterruptInputs | undefined;
-  tsc: { tscLow(): number; tscHigh(): number } | undefined;
+  tsc: TscSource | undefined;
+  /** Called after every successful WRMSR (the machine moves the local APIC on IA32_APIC_BASE writes). */
+  onMsrWrite: ((index: number, lo: number, hi: number) => void) | undefined = undefined;
   /** Local APIC ID reported by CPUID. */
   apicId = 0;
   /** CPUID.1:ECX.VMX, set by the VMX implementation. */
@@ -139,6 +149,7 @@ export class Cpu extends CpuMemory {
     this.halted = false;
     this.interruptShadow = false;
     this.faultChain.length = 0;
+    resetMsrs(this);
     this.pagingChanged();
   }
 

@@ -62,13 +62,6 @@ export function partsToValue(parts: readonly FieldPart[]): { lo: number; hi: num
   return { lo: lo >>> 0, hi: hi >>> 0 };
 }
 
-/** Bits of `value` not covered by the table's flags. */
-export function unknownBits(value: number, rows: readonly FlagRow[]): number {
-  let known = 0;
-  for (const [bit] of rows) known |= 1 << bit;
-  return (value & ~known) >>> 0;
-}
-
 export const hex = (v: number, digits = 0): string => `0x${(v >>> 0).toString(16).padStart(digits, '0')}`;
 /** A 64-bit value from halves, as hex (no BigInt: tools print, they do not compute). */
 export function hex64(lo: number, hi: number, digits = 0): string {

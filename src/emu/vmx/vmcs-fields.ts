@@ -47,8 +47,6 @@ export type VmcsArea = 'control' | 'exit-info' | 'guest' | 'host';
 
 export const WIDTH_CODES: Readonly<Record<VmcsWidth, number>> = { '16': 0, '64': 1, '32': 2, natural: 3 };
 export const AREA_CODES: Readonly<Record<VmcsArea, number>> = { control: 0, 'exit-info': 1, guest: 2, host: 3 };
-export const WIDTH_BY_CODE: readonly VmcsWidth[] = ['16', '64', '32', 'natural'];
-export const AREA_BY_CODE: readonly VmcsArea[] = ['control', 'exit-info', 'guest', 'host'];
 /** Storage size in bytes by width (natural width is 64 bits on Intel 64 processors). */
 export const WIDTH_BYTES: Readonly<Record<VmcsWidth, number>> = { '16': 2, '64': 8, '32': 4, natural: 8 };
 

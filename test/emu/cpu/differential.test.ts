@@ -24,7 +24,7 @@ import { ARITH, DATA_BASE, DF, Rng, generateSequence, type Sequence } from '../.
 
 const COUNT = 20_000;
 const SEED = Number(process.env.VMXLAB_DIFF_SEED ?? (Date.now() % 1_000_000_000));
-const CODE_BASE = 0x20000000;
+const CODE_BASE = 0x00400000;
 const MEM_SIZE = 4096;
 
 const SIG_NAMES: Record<number, string> = { 0: 'none', 4: 'SIGILL', 5: 'SIGTRAP', 7: 'SIGBUS', 8: 'SIGFPE', 11: 'SIGSEGV' };

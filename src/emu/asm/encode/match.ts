@@ -17,21 +17,28 @@ export interface MatchContext {
   readonly prefixes: PrefixSet;
   /** Base mnemonic for messages (`add` for `addl`). */
   readonly name: string;
-  /** Operand size from the mnemonic's suffix letter. */
-  readonly suffix?: OperandSize;
+  /** Operand size from the mnemonic's suffix letter (set per candidate form). */
+  suffix?: OperandSize;
   /** Operand size fixed by the mnemonic itself (cwtl = 32). */
-  readonly nameSize?: 16 | 32 | 64;
+  nameSize?: 16 | 32 | 64;
   /** `movabs`: only the 64-bit moffs / imm64 forms. */
   readonly movabs: boolean;
   /** Address size named by the mnemonic (jecxz, loopl). */
-  readonly branchAddrSize?: 16 | 32 | 64;
+  branchAddrSize?: 16 | 32 | 64;
   /** A byte form may not take the size when nothing names it and a wider form fits (GNU as defaults to l). */
-  readonly byteNeedsEvidence: boolean;
+  readonly byteNeedsEvidence: () => boolean;
 }
 
-/** Why a form did not fit; the most specific reason of all forms becomes the error. */
+/**
+ * Why a form did not fit; the most specific reason of all forms becomes the error. The text
+ * is built only when it is shown (most mismatches are just another form tried and dropped).
+ */
 export class Mismatch {
-  constructor(readonly rank: number, readonly message: string) {}
+  constructor(readonly rank: number, private readonly text: string | ((name: string) => string), private readonly name = '') {}
+
+  get message(): string {
+    return typeof this.text === 'string' ? this.text : this.text(this.name);
+  }
 }
 
 export type MatchResult = { readonly plan: EncodingPlan; readonly warnings: string[] } | Mismatch;
@@ -63,7 +70,13 @@ const isMemoryCode = (c: OperandCode) => c[0] === 'X' || c[0] === 'Y';
  * The form's operand codes in AT&T order, in every shape the text may take (all operands;
  * without the implicit registers; without any implicit operand).
  */
-function shapes(form: OpcodeForm): OperandCode[][] {
+function shapes(form: OpcodeForm): readonly (readonly OperandCode[])[] {
+  return (SHAPES[form.index] ??= formShapes(form));
+}
+
+const SHAPES: (readonly (readonly OperandCode[])[])[] = [];
+
+function formShapes(form: OpcodeForm): OperandCode[][] {
   const att = form.noswap ? [...form.ops] : [...form.ops].reverse();
   const out = [att];
   const noRegs = att.filter((c) => !omittable(c, form) || isMemoryCode(c));
@@ -78,8 +91,10 @@ interface Binding {
   readonly op: Operand;
 }
 
-const TYPE = (name: string) => new Mismatch(1, `operand type mismatch for \`${name}'`);
-const SIZE = (name: string) => new Mismatch(2, `operand size mismatch for \`${name}'`);
+const typeMessage = (name: string) => `operand type mismatch for \`${name}'`;
+const sizeMessage = (name: string) => `operand size mismatch for \`${name}'`;
+const TYPE = (name: string) => new Mismatch(1, typeMessage, name);
+const SIZE = (name: string) => new Mismatch(2, sizeMessage, name);
 
 /** Does operand `op` have the kind `code` asks for (sizes are checked later)? */
 function kindFits(code: OperandCode, op: Operand, form: OpcodeForm, warnings: string[], name: string): boolean {
@@ -144,20 +159,36 @@ function kindFits(code: OperandCode, op: Operand, form: OpcodeForm, warnings: st
   }
 }
 
-/** Bind AT&T operands to the form's codes in one of its shapes; undefined when none fits. */
+/**
+ * The operands in the order one attempt binds them: as written (0), the two swapped (1,
+ * commutative mnemonics), or `imul $imm,%reg` read as `imul $imm,%reg,%reg` (2, GNU as).
+ */
+function attemptOperand(ops: readonly Operand[], attempt: number, i: number): Operand {
+  if (attempt === 1) return ops[1 - i];
+  if (attempt === 2 && i === 2) return ops[1];
+  return ops[i];
+}
+
+/**
+ * Bind AT&T operands to the form's codes in one of its shapes; undefined when none fits.
+ * Warnings of the binding that fits are appended to `warnings`.
+ */
 export function bind(form: OpcodeForm, ops: readonly Operand[], commutative: boolean, warnings: string[], name: string): Binding[] | undefined {
-  const tries: Operand[][] = [ops.slice()];
-  if (commutative && ops.length === 2) tries.push([ops[1], ops[0]]);
-  // `imul $imm,%reg` is `imul $imm,%reg,%reg` (GNU as).
-  if (form.mnem === 'imul' && ops.length === 2 && isImm(ops[0]) && form.ops.length === 3) tries.push([ops[0], ops[1], ops[1]]);
+  const n = ops.length;
+  const attempts = commutative && n === 2 ? 2 : 1;
+  const imul3 = form.mnem === 'imul' && n === 2 && isImm(ops[0]) && form.ops.length === 3;
+  const mark = warnings.length;
   for (const shape of shapes(form)) {
-    for (const t of tries) {
-      if (t.length !== shape.length) continue;
-      const w: string[] = [];
-      if (shape.every((code, i) => kindFits(code, t[i], form, w, name))) {
-        warnings.push(...w);
-        return shape.map((code, i) => ({ code, op: t[i] }));
+    for (let t = 0; t < 3; t++) {
+      if (t === 2 ? !imul3 || shape.length !== 3 : t >= attempts || shape.length !== n) continue;
+      let i = 0;
+      while (i < shape.length && kindFits(shape[i], attemptOperand(ops, t, i), form, warnings, name)) i++;
+      if (i === shape.length) {
+        const out: Binding[] = new Array(i);
+        for (let j = 0; j < i; j++) out[j] = { code: shape[j], op: attemptOperand(ops, t, j) };
+        return out;
       }
+      warnings.length = mark;
     }
   }
   return undefined;
@@ -209,7 +240,7 @@ function operandSize(form: OpcodeForm, bs: readonly Binding[], ctx: MatchContext
   if (kind === 'byte') {
     if (ctx.nameSize !== undefined || (ctx.suffix !== undefined && ctx.suffix !== 8)) return SIZE(name);
     for (const v of votes) if (v.size !== 8) return TYPE(name);
-    if (ctx.suffix === undefined && votes.length === 0 && ctx.byteNeedsEvidence) return TYPE(name);
+    if (ctx.suffix === undefined && votes.length === 0 && ctx.byteNeedsEvidence()) return TYPE(name);
     return 8;
   }
   const allowed = allowedSizes(form, ctx.mode);
@@ -332,9 +363,28 @@ export function matchForm(form: OpcodeForm, ops: readonly Operand[], ctx: MatchC
   const warnings: string[] = [];
   if (form.i64 && mode === 64) return new Mismatch(5, `\`${name}' is not supported in 64-bit mode`);
   if (form.o64 && mode !== 64) return new Mismatch(5, `\`${name}' is only supported in 64-bit mode`);
-  if (form.ops.includes('Ap')) return matchFarPointer(form, ops, ctx);
+  if (isFarPointerForm(form)) return matchFarPointer(form, ops, ctx);
   const bs = bind(form, ops, commutative, warnings, name);
   if (!bs) return ops.length === shapes(form)[0].length ? TYPE(name) : new Mismatch(0, `number of operands mismatch for \`${name}'`);
+  return matchBound(form, bs, ctx, warnings);
+}
+
+/**
+ * matchForm for the encoder's first pass: undefined, without a reason, when the form is not
+ * for this mode or the operands' kinds do not fit it. `warnings` receives the match's warnings.
+ */
+export function quickMatch(form: OpcodeForm, ops: readonly Operand[], ctx: MatchContext, commutative: boolean, warnings: string[]): MatchResult | undefined {
+  if ((form.i64 && ctx.mode === 64) || (form.o64 && ctx.mode !== 64)) return undefined;
+  if (isFarPointerForm(form)) return matchFarPointer(form, ops, ctx);
+  const bs = bind(form, ops, commutative, warnings, ctx.name);
+  return bs === undefined ? undefined : matchBound(form, bs, ctx, warnings);
+}
+
+const isFarPointerForm = (form: OpcodeForm) => form.ops.length === 1 && form.ops[0] === 'Ap';
+
+/** The rest of matchForm, once the operands are bound to the form's codes. */
+function matchBound(form: OpcodeForm, bs: readonly Binding[], ctx: MatchContext, warnings: string[]): MatchResult {
+  const { mode, name } = ctx;
   if (ctx.movabs && !form.ops.some((c) => c === 'Ob' || c === 'Ov' || c === 'Iv')) return TYPE(name);
 
   const size = operandSize(form, bs, ctx, warnings);
@@ -354,7 +404,7 @@ export function matchForm(form: OpcodeForm, ops: readonly Operand[], ctx: MatchC
     -readonly [K in keyof EncodingPlan]: EncodingPlan[K];
   } = {
     mandatory: form.prefix || undefined,
-    opcode: opcodeBytes(form),
+    opcode: form.modrm >= 0 ? opcodeWithModrm(form) : opcodeBytes(form),
     opsizePrefix: !fixedSize && size !== undefined && opsizePrefixFor(size, mode),
     // GNU as writes xchg %rax,%rax as a plain NOP (90), without the REX.W that changes nothing.
     rexW: form.rexW || (!fixedSize && size === 64 && !form.d64 && !dropsRexW(form) && !xchgAccumulator),
@@ -424,10 +474,7 @@ export function matchForm(form: OpcodeForm, ops: readonly Operand[], ctx: MatchC
     plan.seg = op.seg;
     plan.defaultSeg = enc.defaultSeg;
   }
-  if (form.modrm >= 0) {
-    // Exact ModRM byte (vmcall 0F 01 C1): written as part of the opcode.
-    plan.opcode = [...plan.opcode, form.modrm];
-  } else if (form.hasModrm) {
+  if (form.hasModrm && form.modrm < 0) {
     plan.modrm = { reg, rm: rm ?? { kind: 'reg', num: 0 } };
   }
   plan.imms = imms;
@@ -446,11 +493,18 @@ export function matchForm(form: OpcodeForm, ops: readonly Operand[], ctx: MatchC
   return { plan, warnings };
 }
 
-/** Escape bytes and opcode (SDM Vol. 2 §2.1.2: 0F, 0F 38, 0F 3A maps). */
-function opcodeBytes(form: OpcodeForm): number[] {
-  const esc = form.map === 0 ? [] : form.map === 1 ? [0x0f] : form.map === 2 ? [0x0f, 0x38] : [0x0f, 0x3a];
-  return [...esc, form.opcode];
+/** Escape bytes and opcode (SDM Vol. 2 §2.1.2: 0F, 0F 38, 0F 3A maps), made once per form. */
+function opcodeBytes(form: OpcodeForm): readonly number[] {
+  return (OPCODE_BYTES[form.index] ??= [...ESCAPES[form.map], form.opcode]);
 }
+
+/** Exact ModRM byte (vmcall 0F 01 C1): written as part of the opcode. */
+function opcodeWithModrm(form: OpcodeForm): readonly number[] {
+  return (OPCODE_BYTES[form.index] ??= [...ESCAPES[form.map], form.opcode, form.modrm]);
+}
+
+const ESCAPES: readonly (readonly number[])[] = [[], [0x0f], [0x0f, 0x38], [0x0f, 0x3a]];
+const OPCODE_BYTES: (readonly number[])[] = [];
 
 /** `ljmp $sel,$off` / `lcall $sel,$off` (EA / 9A with a ptr16:16 or ptr16:32 operand). */
 function matchFarPointer(form: OpcodeForm, ops: readonly Operand[], ctx: MatchContext): MatchResult {

@@ -38,6 +38,12 @@ export function isByteCode(c: OperandCode): boolean {
 export type SizeKind = 'byte' | 'var' | 'none';
 
 export function sizeKind(f: OpcodeForm): SizeKind {
+  return (SIZE_KINDS[f.index] ??= formSizeKind(f));
+}
+
+const SIZE_KINDS: SizeKind[] = [];
+
+function formSizeKind(f: OpcodeForm): SizeKind {
   if (f.ops.some((c) => isVarCode(c) || c === 'MwRv')) return 'var';
   if (f.ops.some((c) => isByteCode(c) && c !== 'Mb')) return 'byte';
   // Forms without sized operands that still have an operand size (pushf, iret, ret, cbtw,

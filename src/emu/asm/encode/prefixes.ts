@@ -47,6 +47,9 @@ export class PrefixSet {
   }
 }
 
+/** The prefix set of the (usual) instruction written without prefixes; never modified. */
+const NO_PREFIXES: PrefixSet = Object.freeze(new PrefixSet());
+
 const REP_FAMILY: Readonly<Record<string, number>> = {
   rep: 0xf3, repe: 0xf3, repz: 0xf3, repne: 0xf2, repnz: 0xf2,
   xacquire: 0xf2, xrelease: 0xf3, bnd: 0xf2,
@@ -54,6 +57,7 @@ const REP_FAMILY: Readonly<Record<string, number>> = {
 
 /** Parse the prefix mnemonics written before an instruction (`lock`, `rep`, `data16`, `rex.wb`, `fs`, ...). */
 export function parsePrefixes(names: readonly string[], mode: CodeMode): PrefixSet {
+  if (names.length === 0) return NO_PREFIXES;
   const p = new PrefixSet();
   for (const raw of names) {
     const name = raw.toLowerCase();

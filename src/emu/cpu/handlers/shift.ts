@@ -56,7 +56,11 @@ function shift(c: Cpu, d: DecodedInsn, op: number, s: number, countIn: number): 
   const lo = c.linLo, hi = c.linHi;
   const bits = s * 8;
   const count = countIn & (s === 8 ? 63 : 31);
-  if (count === 0) return;
+  if (count === 0) {
+    // No flags change, but the destination is still written (a 32-bit register is zero-extended).
+    writeRm(c, d, s, v, vHi, lo, hi);
+    return;
+  }
   let r = 0, h = 0, cf = 0, of = 0;
   const signOf = (x: number, xh: number): number => (s === 8 ? xh >>> 31 : (x >>> (bits - 1)) & 1);
   switch (op) {
@@ -136,7 +140,10 @@ function doubleShift(c: Cpu, d: DecodedInsn, left: boolean, countIn: number): vo
   const vHi = c.vHi;
   const lo = c.linLo, hi = c.linHi;
   const count = countIn & (s === 8 ? 63 : 31);
-  if (count === 0) return;
+  if (count === 0) {
+    writeRm(c, d, s, v, vHi, lo, hi);
+    return;
+  }
   const bits = s * 8;
   let r: number, h = 0, cf: number;
   if (s === 8) {

@@ -1,0 +1,95 @@
+// Model-specific registers (SDM Vol. 4 "Model-Specific Registers"; architectural MSRs in
+// Vol. 4 Table 2-2). RDMSR/WRMSR of an MSR not listed here raises #GP(0), as on hardware.
+// MSRs with architectural side effects (EFER, FS/GS bases, TSC) are mapped onto CPU state;
+// the others are plain storage. `Cpu.onMsrWrite` lets the machine react to writes (the local
+// APIC follows IA32_APIC_BASE).
+import type { Cpu } from './cpu';
+import { CpuFault, GP } from './fault';
+import { CR0_PG, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, FS, GS } from './state';
+
+export const MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_FEATURE_CONTROL = 0x3a, MSR_BIOS_SIGN_ID = 0x8b;
+export const MSR_MTRRCAP = 0xfe, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176;
+export const MSR_MISC_ENABLE = 0x1a0, MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff;
+export const MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083, MSR_FMASK = 0xc0000084;
+export const MSR_FS_BASE = 0xc0000100, MSR_GS_BASE = 0xc0000101, MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103;
+
+/** Plain-storage MSRs and their reset values [lo, hi]. */
+const STORED: ReadonlyMap<number, readonly [number, number]> = new Map<number, readonly [number, number]>([
+  [MSR_APIC_BASE, [0xfee00900 | 0, 0]], // BSP, xAPIC globally enabled, base 0xFEE00000
+  [MSR_FEATURE_CONTROL, [0, 0]],
+  [MSR_BIOS_SIGN_ID, [0, 0]],
+  [0x17, [0, 0]], // IA32_PLATFORM_ID
+  [MSR_SYSENTER_CS, [0, 0]], [MSR_SYSENTER_ESP, [0, 0]], [MSR_SYSENTER_EIP, [0, 0]],
+  [MSR_MISC_ENABLE, [1, 0]], // fast strings enabled
+  [MSR_PAT, [0x00070406, 0x00070406]],
+  [MSR_MTRR_DEF_TYPE, [0, 0]],
+  [MSR_STAR, [0, 0]], [MSR_LSTAR, [0, 0]], [MSR_CSTAR, [0, 0]], [MSR_FMASK, [0, 0]],
+  [MSR_KERNEL_GS_BASE, [0, 0]], [MSR_TSC_AUX, [0, 0]],
+  // MTRRs: 8 variable ranges (base/mask pairs) and the fixed-range registers (SDM Vol. 3 §12.11).
+  ...Array.from({ length: 16 }, (_, i) => [0x200 + i, [0, 0]] as [number, [number, number]]),
+  ...[0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f].map((i) => [i, [0, 0]] as [number, [number, number]]),
+]);
+/** MTRRCAP: 8 variable ranges, fixed ranges, write-combining (read-only). */
+const MTRRCAP = 0x508;
+
+/** Writes that must hold a canonical address (SDM Vol. 4: #GP for non-canonical values). */
+const CANONICAL = new Set([MSR_LSTAR, MSR_CSTAR, MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP]);
+
+export function resetMsrs(c: Cpu): void {
+  c.msrLo.clear();
+  c.msrHi.clear();
+  for (const [i, [lo, hi]] of STORED) { c.msrLo.set(i, lo); c.msrHi.set(i, hi); }
+}
+
+/** RDMSR: the value into EDX:EAX; #GP(0) for unknown MSRs. */
+export function readMsr(c: Cpu, index: number): void {
+  let lo: number, hi: number;
+  switch (index) {
+    case MSR_TSC:
+      if (c.tsc !== undefined) { lo = c.tsc.tscLow(); hi = c.tsc.tscHigh(); }
+      else { lo = c.icount | 0; hi = Math.floor(c.icount / 4294967296) | 0; }
+      break;
+    case MSR_MTRRCAP: lo = MTRRCAP; hi = 0; break;
+    case MSR_EFER: lo = c.efer; hi = 0; break;
+    case MSR_FS_BASE: lo = c.segBaseLo[FS]; hi = c.segBaseHi[FS]; break;
+    case MSR_GS_BASE: lo = c.segBaseLo[GS]; hi = c.segBaseHi[GS]; break;
+    default: {
+      const v = c.msrLo.get(index);
+      if (v === undefined) throw new CpuFault(GP, 0, `RDMSR of unknown MSR 0x${index.toString(16)}`);
+      lo = v; hi = c.msrHi.get(index) ?? 0;
+    }
+  }
+  const r = c.regs;
+  r[0] = lo; r[1] = 0; r[4] = hi; r[5] = 0;
+}
+
+/** WRMSR of EDX:EAX; #GP(0) for unknown or read-only MSRs and reserved bits. */
+export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
+  if (CANONICAL.has(index) && ((hi << 16) >> 16) !== hi) throw new CpuFault(GP, 0, `non-canonical value for MSR 0x${index.toString(16)}`);
+  switch (index) {
+    case MSR_TSC:
+      if (c.tsc?.setTsc === undefined) throw new CpuFault(GP, 0, 'the TSC cannot be written on this machine');
+      c.tsc.setTsc(lo, hi);
+      break;
+    case MSR_MTRRCAP: throw new CpuFault(GP, 0, 'IA32_MTRRCAP is read-only');
+    case MSR_EFER: {
+      const allowed = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+      if ((lo & ~allowed) !== 0 || hi !== 0) throw new CpuFault(GP, 0, 'reserved IA32_EFER bits');
+      // LME cannot change while paging is on (SDM Vol. 3 §10.8.5); LMA is read-only (kept).
+      if ((c.cr0 & CR0_PG) !== 0 && ((lo ^ c.efer) & EFER_LME) !== 0) throw new CpuFault(GP, 0, 'IA32_EFER.LME changed with paging enabled');
+      c.efer = (lo & ~EFER_LMA) | (c.efer & EFER_LMA);
+      c.pagingChanged();
+      break;
+    }
+    case MSR_FS_BASE: c.segBaseLo[FS] = lo; c.segBaseHi[FS] = hi; break;
+    case MSR_GS_BASE: c.segBaseLo[GS] = lo; c.segBaseHi[GS] = hi; break;
+    case MSR_FEATURE_CONTROL:
+      if ((c.msrLo.get(index)! & 1) !== 0) throw new CpuFault(GP, 0, 'IA32_FEATURE_CONTROL is locked');
+      c.msrLo.set(index, lo); c.msrHi.set(index, hi);
+      break;
+    default:
+      if (!c.msrLo.has(index)) throw new CpuFault(GP, 0, `WRMSR of unknown MSR 0x${index.toString(16)}`);
+      c.msrLo.set(index, lo); c.msrHi.set(index, hi);
+  }
+  c.onMsrWrite?.(index, lo, hi);
+}
