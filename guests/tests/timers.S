@@ -27,8 +27,8 @@
 #define ONE_SHOT_COUNT 0x100000         /* QEMU's timer runs at 1 GHz / 16: about 17 ms */
 #define PERIOD_COUNT  0x20000           /* about 2 ms there */
 
-/* pic_ocw3 VALUE: select what a read of the master's command port returns (0x0A IRR,
- * 0x0B ISR) and read it into %al. */
+/* pic_read_reg VALUE: OCW3 selects what a read of the master's command port returns (0x0A IRR,
+ * 0x0B ISR); the value is read into %al. */
 .macro pic_read_reg value
         movb    $\value, %al
         outb    %al, $PIC1_CMD
@@ -164,10 +164,13 @@ kmain:
         movb    $0xFF, %al
         outb    %al, $PIC1_DATA
 
-        /* 17-18: the SVR's software-enable bit and vector read back; with it set, an LVT
+        /* 17-19: the SVR's software-enable bit and vector read back; with it set, an LVT
          * entry can be unmasked. (While it is clear the SDM, 12.4.7.2, masks every LVT entry
          * and ignores unmasking; QEMU 7.2 does neither, so that is not tested here.) */
         apic_set APIC_SVR, $VEC_SPURIOUS
+        apic_get APIC_SVR
+        andl    $0x1FF, %eax
+        expect_eq %rax, $VEC_SPURIOUS, "SVR reads back software-disabled, spurious vector 0x3f"
         apic_set APIC_SVR, $(APIC_SVR_ENABLE | VEC_SPURIOUS)
         apic_get APIC_SVR
         andl    $0x1FF, %eax
@@ -177,7 +180,7 @@ kmain:
         apic_get APIC_LVT_TIMER
         expect_eq %rax, $VEC_TIMER, "software-enabled: the LVT timer entry unmasks (one-shot, vector 0x30)"
 
-        /* 19-20: the divide configuration register keeps bits 3 and 1:0. */
+        /* 20-21: the divide configuration register keeps bits 3 and 1:0. */
         apic_set APIC_TIMER_DIV, $APIC_DIV_128
         apic_get APIC_TIMER_DIV
         andl    $0xB, %eax
@@ -187,7 +190,7 @@ kmain:
         andl    $0xB, %eax
         expect_eq %rax, $APIC_DIV_16, "divide configuration reads back 0x3 (divide by 16)"
 
-        /* 21-25: one-shot. */
+        /* 22-26: one-shot. */
         movq    $0, apic_ticks(%rip)
         apic_set APIC_TIMER_INIT, $ONE_SHOT_COUNT
         apic_get APIC_TIMER_CUR
@@ -206,7 +209,7 @@ kmain:
         apic_get APIC_TIMER_CUR
         expect_eq %rax, $0, "one-shot: the expired timer's current count reads 0"
 
-        /* 26-30: periodic, then masked, then stopped by an initial count of 0. */
+        /* 27-31: periodic, then masked, then stopped by an initial count of 0. */
         movq    $0, apic_ticks(%rip)
         apic_set APIC_LVT_TIMER, $(APIC_TIMER_PERIODIC | VEC_TIMER)
         apic_set APIC_TIMER_INIT, $PERIOD_COUNT

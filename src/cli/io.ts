@@ -13,3 +13,9 @@ export interface CliIo {
 
 /** A failure the CLI reports as one line on stderr with a non-zero exit status. */
 export class CliError extends Error {}
+
+/** The host's input stream (stdin when it is not a terminal), fed to the guest's COM1. */
+export interface HostInput {
+  /** Start delivering bytes; `onEnd` when the stream closes. Returns the function that stops reading. */
+  subscribe(onData: (bytes: Uint8Array) => void, onEnd: () => void): () => void;
+}

@@ -1,8 +1,8 @@
 // Node entry point of the `vmx-lab` command (bundled to dist/cli.js).
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { runCli } from './cli';
-import { CliError, type CliIo } from './io';
+import { runCliAsync } from './cli';
+import { CliError, type CliIo, type HostInput } from './io';
 
 const io: CliIo = {
   stdout: (t) => process.stdout.write(t),
@@ -26,4 +26,25 @@ const io: CliIo = {
   guestsDir: resolve(__dirname, '..', 'guests'),
 };
 
-process.exitCode = runCli(process.argv.slice(2), io);
+// stdin feeds the guest's COM1 when it is a pipe or a file; a terminal stays the user's.
+const input: HostInput | undefined = process.stdin.isTTY
+  ? undefined
+  : {
+      subscribe(onData, onEnd) {
+        const data = (chunk: Buffer): void => onData(new Uint8Array(chunk));
+        process.stdin.on('data', data);
+        process.stdin.on('end', onEnd);
+        process.stdin.on('error', onEnd);
+        return () => {
+          process.stdin.off('data', data);
+          process.stdin.off('end', onEnd);
+          process.stdin.off('error', onEnd);
+          // An open pipe would keep the process alive after the guest ended.
+          process.stdin.destroy();
+        };
+      },
+    };
+
+void runCliAsync(process.argv.slice(2), io, input).then((status) => {
+  process.exitCode = status;
+});

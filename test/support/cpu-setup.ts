@@ -55,3 +55,33 @@ export function setReg64(cpu: Cpu, n: number, v: bigint): void {
 export function getReg64(cpu: Cpu, n: number): bigint {
   return (BigInt(cpu.regs[2 * n + 1] >>> 0) << 32n) | BigInt(cpu.regs[2 * n] >>> 0);
 }
+
+/**
+ * Builds 4-level page tables at physical `root` (and the 4 KiB frames after it) that
+ * identity-map each page in `pages` with the given PTE flags (default P|RW|US), and nothing
+ * else. Returns the CR3 value.
+ */
+export function identityPageTables(mem: PhysicalMemory, root: number, pages: readonly number[], flags = 7): number {
+  let next = root + 0x1000;
+  const tables = new Map<string, number>();
+  mem.fill(root, 0x1000, 0);
+  const sub = (table: number, index: number, key: string): number => {
+    let t = tables.get(key);
+    if (t === undefined) {
+      t = next;
+      next += 0x1000;
+      mem.fill(t, 0x1000, 0);
+      tables.set(key, t);
+      mem.write64(table + 8 * index, t | 7, 0);
+    }
+    return t;
+  };
+  for (const p of pages) {
+    const l4 = Math.floor(p / 2 ** 39) % 512, l3 = Math.floor(p / 2 ** 30) % 512, l2 = Math.floor(p / 2 ** 21) % 512, l1 = Math.floor(p / 4096) % 512;
+    const pdpt = sub(root, l4, `${l4}`);
+    const pd = sub(pdpt, l3, `${l4}/${l3}`);
+    const pt = sub(pd, l2, `${l4}/${l3}/${l2}`);
+    mem.write64(pt + 8 * l1, (p & ~0xfff) | flags, 0);
+  }
+  return root;
+}

@@ -173,13 +173,13 @@ class Assembler implements EvalContext<Sym> {
   }
 
   private statement(st: Statement): void {
-    const dname = DIRECTIVE_AT_START.exec(st.text)?.[1]?.toLowerCase();
     if (this.collector) {
-      this.collect(st, dname);
+      this.collect(st, directiveAtStart(st));
       return;
     }
     const active = this.conds.length === 0 || this.conds[this.conds.length - 1].active;
     if (!active) {
+      const dname = directiveAtStart(st);
       // Inside a false conditional only the conditionals themselves are looked at.
       if (dname !== undefined && (IF_DIRECTIVES.has(dname) || dname === '.else' || dname === '.elseif' || dname === '.endif')) {
         if (IF_DIRECTIVES.has(dname)) this.conds.push({ active: false, taken: true, parentActive: false, seenElse: false, loc: this.loc });
@@ -1201,7 +1201,7 @@ class Assembler implements EvalContext<Sym> {
         if (fx.data && !pcrel) this.report('warning', msg, fx.loc);
         else report(pcrel && fx.size === 1 ? `${msg} (a short jump or loop target out of range?)` : msg);
       }
-      if (sec.type !== SHT_NOBITS) out.set(littleEndian(BigInt.asUintN(fx.size * 8, value), fx.size), P);
+      if (sec.type !== SHT_NOBITS) writeLittleEndian(out, P, value, fx.size);
     };
     const isLabel = (s: Sym | undefined) => s?.def?.kind === 'label';
     const reloc = (target: Sym | undefined, addend: bigint, pcrel: boolean) => {
@@ -1218,7 +1218,7 @@ class Assembler implements EvalContext<Sym> {
         return;
       }
       relocs.push({ offset: P, type, sym: target, addend });
-      if (this.opts.elfClass === 32 && sec.type !== SHT_NOBITS) out.set(littleEndian(BigInt.asUintN(fx.size * 8, addend), fx.size), P); // REL: addend in place
+      if (this.opts.elfClass === 32 && sec.type !== SHT_NOBITS) writeLittleEndian(out, P, addend, fx.size); // REL: addend in place
     };
     if (v.sub) {
       // `sym - label`: pc-relative data (`.long foo - .`) when the label is in this section.
@@ -1266,6 +1266,11 @@ interface PendingReloc {
 }
 
 /** Macro and repeat bodies may produce `;`-joined statements after substitution. */
+/** The directive a statement starts with (after any labels), lower-cased, if it is one. */
+function directiveAtStart(st: Statement): string | undefined {
+  return DIRECTIVE_AT_START.exec(st.text)?.[1]?.toLowerCase();
+}
+
 function splitAgain(stmts: readonly Statement[]): Statement[] {
   const out: Statement[] = [];
   for (const s of stmts) {
@@ -1297,6 +1302,16 @@ function littleEndian(v: bigint, size: number): Uint8Array {
     x >>= 8n;
   }
   return out;
+}
+
+/** Store the low `size` bytes of `v` (two's complement) at out[at..]. */
+function writeLittleEndian(out: Uint8Array, at: number, v: bigint, size: number): void {
+  if (size <= 4) {
+    let x = Number(BigInt.asUintN(32, v));
+    for (let i = 0; i < size; i++, x >>>= 8) out[at + i] = x & 0xff;
+    return;
+  }
+  out.set(littleEndian(v, size), at);
 }
 
 function fitsField(v: bigint, size: number, signed: boolean): boolean {

@@ -61,6 +61,10 @@ interface Resolved {
   readonly short: readonly Candidate[];
   readonly near: readonly Candidate[];
   readonly commutative: boolean;
+  /** The operand `aam`/`aad` mean when written without one. */
+  readonly implied?: bigint;
+  /** `int`, whose `$3` GNU as writes as int3. */
+  readonly isInt: boolean;
 }
 
 const RESOLVED = new Map<string, Resolved>();
@@ -114,6 +118,8 @@ function resolveSpelling(written: string): Resolved {
     short: relax ? list.filter((c) => c.form.ops[0] !== 'Jz') : list,
     near: relax ? list.filter((c) => c.form.ops[0] !== 'Jb') : list,
     commutative: list.length > 0 && COMMUTATIVE.has(list[0].form.mnem),
+    implied: list.length > 0 ? DEFAULT_IMMEDIATE.get(list[0].form.mnem) : undefined,
+    isInt: list.length > 0 && list[0].form.mnem === 'int',
   };
 }
 
@@ -157,11 +163,11 @@ export function encodeInstruction(insn: Instruction, opts: EncodeOptions): Encod
   let list = resolved.list;
   if (list.length === 0) throw new EncodeError(`no such instruction: \`${insn.mnemonic}'`);
 
-  const implied = DEFAULT_IMMEDIATE[list[0].form.mnem];
+  const implied = resolved.implied;
   if (implied !== undefined && ops.length === 0) ops = [{ kind: 'imm', value: { addend: implied } }];
   // GNU as writes `int $3` as the one-byte int3 (SDM Vol. 2 INT n: CC is the breakpoint form).
   const o0 = ops[0];
-  if (list[0].form.mnem === 'int' && ops.length === 1 && o0.kind === 'imm' && o0.value.symbol === undefined && o0.value.addend === 3n) {
+  if (resolved.isInt && ops.length === 1 && o0.kind === 'imm' && o0.value.symbol === undefined && o0.value.addend === 3n) {
     list = INT3;
     ops = [];
   } else if (resolved.relax && ops.length === 1 && isRelTarget(o0)) {
@@ -189,7 +195,7 @@ export function encodeInstruction(insn: Instruction, opts: EncodeOptions): Encod
   // the reasons are gathered only when no form fits, for the error message.
   const warnings: string[] = [];
   for (const c of list) {
-    warnings.length = 0;
+    if (warnings.length !== 0) warnings.length = 0;
     ctx.suffix = c.suffix;
     ctx.nameSize = c.nameSize;
     ctx.branchAddrSize = c.addrSize;

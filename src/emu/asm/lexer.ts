@@ -109,6 +109,8 @@ const isIdentStart = (c: number) => isLetter(c) || c === 95 || c === 46 || c ===
 const isIdentChar = (c: number) => isIdentStart(c) || isDigit(c);
 const OPS3 = ['<<=', '>>='];
 const OPS2 = ['<<', '>>', '<=', '>=', '==', '!=', '<>', '&&', '||'];
+/** First characters of OPS3/OPS2 (`<`, `>`, `=`, `!`, `&`, `|`): other operators are one character. */
+const MULTI_CHAR_OP_START: ReadonlySet<number> = new Set([60, 62, 61, 33, 38, 124]);
 
 export function tokenize(text: string, col0 = 1): Token[] {
   const toks: Token[] = [];
@@ -181,7 +183,7 @@ export function tokenize(text: string, col0 = 1): Token[] {
       i = j;
       continue;
     }
-    const op = OPS3.find((o) => text.startsWith(o, i)) ?? OPS2.find((o) => text.startsWith(o, i)) ?? c;
+    const op = MULTI_CHAR_OP_START.has(code) ? OPS3.find((o) => text.startsWith(o, i)) ?? OPS2.find((o) => text.startsWith(o, i)) ?? c : c;
     toks.push({ k: 'op', s: op, col });
     i += op.length;
   }

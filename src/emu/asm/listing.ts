@@ -6,6 +6,7 @@
 // than 3 zeros at the end of a block).
 import type { CodeMode } from './ast';
 import { disassemble } from './disasm';
+import { TextBuffer } from './text-buffer';
 
 export interface ListingSection {
   readonly name: string;
@@ -41,8 +42,9 @@ const BYTES_PER_LINE = 7;
 const SKIP_ZEROES = 8;
 const SKIP_ZEROES_AT_END = 3;
 const MAX_INSN = 15;
-const PAD: readonly string[] = Array.from({ length: BYTES_PER_LINE + 1 }, (_, n) => '   '.repeat(n));
-const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => `${b.toString(16).padStart(2, '0')} `);
+const TAB = 9;
+const NEWLINE = 10;
+const SPACE = 32;
 const scratch = new Uint8Array(2 * MAX_INSN);
 
 /** objdump's preference among symbols at one address (objdump.c compare_symbols): functions, objects, globals. */
@@ -51,16 +53,24 @@ function rank(s: ListingSymbol): number {
 }
 
 export function objdumpListing(o: ListingOptions): string {
-  const out: string[] = [`\n${o.fileName}:     file format ${o.format}\n\n`];
+  const out = new TextBuffer();
+  out.text(`\n${o.fileName}:     file format ${o.format}\n\n`);
   const hexFull = (v: bigint) => BigInt.asUintN(o.addressDigits * 4, v).toString(16).padStart(o.addressDigits, '0');
   const sorted = [...o.symbols].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : rank(a) - rank(b)));
   const symbolize = (addr: bigint): string | undefined => {
-    let best: ListingSymbol | undefined;
-    for (const s of sorted) {
-      if (s.value > addr) break;
-      if (!best || s.value > best.value) best = s;
+    // The first of the symbols with the highest value <= addr (binary search: branch targets
+    // are looked up once per instruction).
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid].value <= addr) lo = mid + 1;
+      else hi = mid;
     }
-    if (!best) return undefined;
+    if (lo === 0) return undefined;
+    let i = lo - 1;
+    while (i > 0 && sorted[i - 1].value === sorted[i].value) i--;
+    const best = sorted[i];
     return best.value === addr ? best.name : `${best.name}+0x${(addr - best.value).toString(16)}`;
   };
   for (const sec of o.sections) {
@@ -68,7 +78,7 @@ export function objdumpListing(o: ListingOptions): string {
     const from = o.start !== undefined && o.start > sec.address ? o.start : sec.address;
     const to = o.stop !== undefined && o.stop < end ? o.stop : end;
     if (from >= to && !(o.start === undefined && o.stop === undefined)) continue;
-    out.push(`\nDisassembly of section ${sec.name}:\n`);
+    out.text(`\nDisassembly of section ${sec.name}:\n`);
     // Width of the address column (objdump.c disassemble_section: skip_addr_chars).
     const endText = hexFull(end);
     let skip = 0;
@@ -93,16 +103,16 @@ export function objdumpListing(o: ListingOptions): string {
       if (sym) label = sym.value === addr ? sym.name : `${sym.name}+0x${(addr - sym.value).toString(16)}`;
       else if (next) label = `${next.name}-0x${(next.value - addr).toString(16)}`;
       else label = addr === sec.address ? sec.name : `${sec.name}+0x${(addr - sec.address).toString(16)}`;
-      out.push(`\n${hexFull(addr)} <${label}>:\n`);
+      out.text(`\n${hexFull(addr)} <${label}>:\n`);
       addr = disassembleBlock(o, sec, addr, stop, addrCol, symbolize, out);
     }
   }
-  return out.join('');
+  return out.toString();
 }
 
 function disassembleBlock(
   o: ListingOptions, sec: ListingSection, from: bigint, stop: bigint,
-  addrCol: (a: bigint) => string, symbolize: (a: bigint) => string | undefined, out: string[],
+  addrCol: (a: bigint) => string, symbolize: (a: bigint) => string | undefined, out: TextBuffer,
 ): bigint {
   const bytes = sec.bytes;
   let off = Number(from - sec.address);
@@ -112,25 +122,39 @@ function disassembleBlock(
     while (z < stopOff && bytes[z] === 0) z++;
     if (z - off >= SKIP_ZEROES || (z === stopOff && z - off < SKIP_ZEROES_AT_END && z > off)) {
       if (z !== stopOff) z = off + ((z - off) & ~3);
-      out.push('\t...\n');
+      out.text('\t...\n');
       off = z;
       continue;
     }
     const address = sec.address + BigInt(off);
-    // Decode from a copy padded with zeros after the stop, so a cut instruction shows as such.
+    // An instruction is at most 15 bytes: with that many before the stop, decode in place;
+    // else from a copy padded with zeros after the stop, so a cut instruction shows as such.
     const avail = Math.min(MAX_INSN, stopOff - off);
-    scratch.fill(0);
-    scratch.set(bytes.subarray(off, off + avail));
-    let d = disassemble(scratch, 0, address, o.mode, symbolize);
-    if (d.length > avail) d = { length: 1, text: truncatedInsn(bytes[off], o.mode) };
+    let d;
+    if (avail === MAX_INSN) {
+      d = disassemble(bytes, off, address, o.mode, symbolize);
+    } else {
+      scratch.fill(0);
+      for (let i = 0; i < avail; i++) scratch[i] = bytes[off + i];
+      d = disassemble(scratch, 0, address, o.mode, symbolize);
+      if (d.length > avail) d = { length: 1, text: truncatedInsn(bytes[off], o.mode) };
+    }
     const len = d.length;
-    let chunk = '';
-    for (let q = off, e = off + Math.min(len, BYTES_PER_LINE); q < e; q++) chunk += HEX_BYTE[bytes[q]];
-    out.push(`${addrCol(address)}:\t${len >= BYTES_PER_LINE ? chunk : chunk + PAD[BYTES_PER_LINE - len]}\t${d.text}\n`);
-    for (let k = BYTES_PER_LINE; k < len; k += BYTES_PER_LINE) {
-      chunk = '';
-      for (let q = off + k, e = off + Math.min(len, k + BYTES_PER_LINE); q < e; q++) chunk += HEX_BYTE[bytes[q]];
-      out.push(`${addrCol(address + BigInt(k))}:\t${chunk}\n`);
+    for (let k = 0; k < len; k += BYTES_PER_LINE) {
+      out.text(addrCol(k === 0 ? address : address + BigInt(k)));
+      out.char(0x3a); // ':'
+      out.char(TAB);
+      const n = Math.min(len - k, BYTES_PER_LINE);
+      for (let q = off + k, e = q + n; q < e; q++) {
+        out.hexByte(bytes[q]);
+        out.char(SPACE);
+      }
+      if (k === 0) {
+        out.repeat(SPACE, 3 * (BYTES_PER_LINE - n));
+        out.char(TAB);
+        out.text(d.text);
+      }
+      out.char(NEWLINE);
     }
     off += len;
   }

@@ -56,8 +56,17 @@ export class CpuMemory extends CpuState {
 
   // ---- software TLB ----------------------------------------------------------------------
 
+  /** The MMU's invalidation count when the software TLB was last known current. */
+  private seenInvalidations = 0;
+
+  /** Drops the software TLB if the MMU invalidated anything since it was filled. */
+  syncSoftTlb(): void {
+    if (this.mmu.tlbInvalidations !== this.seenInvalidations) this.flushSoftTlb();
+  }
+
   /** Drops every cached page pointer (called with every MMU flush and on CPL changes). */
   flushSoftTlb(): void {
+    this.seenInvalidations = this.mmu.tlbInvalidations;
     this.rTagLo.fill(INVALID_TAG);
     this.wTagLo.fill(INVALID_TAG);
     this.wPfn.fill(-1);
@@ -75,6 +84,8 @@ export class CpuMemory extends CpuState {
   translate(lo: number, hi: number, access: number, cpl: number): number {
     const phys = this.mmu.translate(hi * TWO32 + (lo >>> 0), access, cpl);
     if (phys < 0) {
+      // A #PF invalidates the MMU's entries for the page (SDM Vol. 3 §4.10.4.1): drop ours too.
+      this.flushSoftTlb();
       this.cr2 = this.mmu.faultAddress;
       throw new CpuFault(PF_VEC, this.mmu.faultErrorCode);
     }

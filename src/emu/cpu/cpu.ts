@@ -150,7 +150,7 @@ export class Cpu extends CpuMemory {
     this.interruptShadow = false;
     this.faultChain.length = 0;
     resetMsrs(this);
-    this.pagingChanged();
+    this.pagingChanged(true);
   }
 
   // ---- state changes that affect decoding, translation or the mode ----------------------------
@@ -187,9 +187,13 @@ export class Cpu extends CpuMemory {
     this.fetchRipBase = NaN;
   }
 
-  /** CR0/CR3/CR4/EFER changed: tell the MMU, drop cached translations, recompute the mode. */
-  pagingChanged(): void {
-    this.mmu.setPagingState(this.cr0, this.cr3Lo, this.cr3Hi, this.cr4, this.efer);
+  /**
+   * CR0/CR3/CR4/EFER changed: tell the MMU (which flushes its TLB as the SDM says for what
+   * changed; `cr3Loaded` for MOV to CR3 and whole-state loads), drop cached translations,
+   * recompute the mode.
+   */
+  pagingChanged(cr3Loaded = false): void {
+    this.mmu.setPagingState(this.cr0, this.cr3Lo, this.cr3Hi, this.cr4, this.efer, cr3Loaded);
     this.flushSoftTlb();
     this.updateMode();
   }
@@ -315,6 +319,7 @@ export class Cpu extends CpuMemory {
   run(budget: number): StopReason {
     const limit = this.icount + budget;
     this.attention = true;
+    this.syncSoftTlb(); // the debugger or VMX code may have flushed the MMU between slices
     for (;;) {
       if (this.attention) {
         const r = this.service();

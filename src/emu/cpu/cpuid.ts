@@ -5,19 +5,22 @@
 // non-zero inputs), x2APIC, PCID, SMEP/SMAP. VMX (CPUID.1:ECX bit 5) is set when the VMX
 // implementation enables `vmxAvailable`.
 import type { Cpu } from './cpu';
+import { PAGING_FEATURES } from '../mmu/access';
 
 const MAX_BASIC = 7;
 const MAX_EXTENDED = 0x80000008;
 /** Family 6, model 0x3A (extended model 3, model 0xA), stepping 9. */
 const SIGNATURE = 0x000306a9;
-/** Leaf 1 EDX: PSE TSC MSR PAE CX8 APIC SEP MTRR PGE CMOV PAT CLFSH (bits 3-6, 8, 9, 11-13, 15, 16, 19). */
-const LEAF1_EDX = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 19);
+const P = PAGING_FEATURES;
+/** Leaf 1 EDX: DE TSC MSR CX8 APIC SEP MTRR CMOV PAT CLFSH, plus the MMU's PSE PAE PGE PSE-36. */
+const LEAF1_EDX = (1 << 2) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 12) | (1 << 15) | (1 << 16) | (1 << 19)
+  | (P.pse ? 1 << 3 : 0) | (P.pae ? 1 << 6 : 0) | (P.pge ? 1 << 13 : 0) | (P.pse36 ? 1 << 17 : 0);
 /** Leaf 1 ECX: CX16 (13), MOVBE (22), POPCNT (23). */
 const LEAF1_ECX = (1 << 13) | (1 << 22) | (1 << 23);
 /** Leaf 7 EBX: ERMS (9). */
 const LEAF7_EBX = 1 << 9;
-/** 0x80000001 EDX: SYSCALL (11), NX (20), RDTSCP (27), LM (29); ECX: LAHF/SAHF (0), LZCNT (5). */
-const EXT1_EDX = (1 << 11) | (1 << 20) | (1 << 27) | (1 << 29);
+/** 0x80000001 EDX: SYSCALL (11), RDTSCP (27), LM (29), the MMU's NX (20) and 1-GiB pages (26); ECX: LAHF/SAHF (0), LZCNT (5). */
+const EXT1_EDX = (1 << 11) | (1 << 27) | (1 << 29) | (P.nx ? 1 << 20 : 0) | (P.page1gb ? 1 << 26 : 0);
 const EXT1_ECX = 1 | (1 << 5);
 const BRAND = 'VMX Lab virtual CPU (Intel 64 + VT-x model)';
 
@@ -49,7 +52,7 @@ export function cpuid(c: Cpu, leafIn: number, subleaf: number): void {
       a = str4(BRAND, o); b = str4(BRAND, o + 4); cc = str4(BRAND, o + 8); d = str4(BRAND, o + 12);
       break;
     }
-    case 0x80000008: a = 0x3024; break; // 36 physical, 48 linear address bits
+    case 0x80000008: a = (P.maxLinearAddr << 8) | P.maxPhysAddr; break;
     default: break;
   }
   const r = c.regs;

@@ -7,37 +7,39 @@ import {
   AR_DB, AR_DPL_SHIFT, AR_L, AR_P, AR_S, AR_TYPE_CODE, AR_TYPE_EC, AR_TYPE_RW, AR_UNUSABLE, CS, LDTR, MODE_REAL,
   MODE_V8086, SS,
 } from './state';
-import { ACC_READ, ACC_WRITE } from './translator';
+import { ACC_IMPLICIT, ACC_READ, ACC_WRITE } from './translator';
+
+const SYS_READ = ACC_READ | ACC_IMPLICIT, SYS_WRITE = ACC_WRITE | ACC_IMPLICIT;
 
 /** The last descriptor read by readDescriptor: low and high dwords, and its linear address. */
 export const desc = { lo: 0, hi: 0, addr: 0 };
 
-/** Reads a dword at a linear address as a supervisor (implicit system access, SDM Vol. 3 §4.6). */
+/** Reads a dword at a linear address as an implicit supervisor-mode access (GDT/LDT/IDT/TSS, SDM Vol. 3 §4.6). */
 export function sysRead32(c: Cpu, linear: number): number {
   const lo = linear | 0, hi = Math.floor(linear / 4294967296) | 0;
   if ((lo & 0xfff) > 0xffc) {
     let v = 0;
-    for (let k = 0; k < 4; k++) v |= c.mem.read8(c.translate((lo + k) | 0, hi, ACC_READ, 0)) << (8 * k);
+    for (let k = 0; k < 4; k++) v |= c.mem.read8(c.translate((lo + k) | 0, hi, SYS_READ, c.cpl)) << (8 * k);
     return v;
   }
-  return c.mem.read32(c.translate(lo, hi, ACC_READ, 0));
+  return c.mem.read32(c.translate(lo, hi, SYS_READ, c.cpl));
 }
 
 /** Writes a dword at a linear address as a supervisor. */
 export function sysWrite32(c: Cpu, linear: number, v: number): void {
   const lo = linear | 0, hi = Math.floor(linear / 4294967296) | 0;
   if ((lo & 0xfff) > 0xffc) {
-    for (let k = 0; k < 4; k++) c.mem.write8(c.translate((lo + k) | 0, hi, ACC_WRITE, 0), v >> (8 * k));
+    for (let k = 0; k < 4; k++) c.mem.write8(c.translate((lo + k) | 0, hi, SYS_WRITE, c.cpl), v >> (8 * k));
     return;
   }
-  c.mem.write32(c.translate(lo, hi, ACC_WRITE, 0), v);
+  c.mem.write32(c.translate(lo, hi, SYS_WRITE, c.cpl), v);
 }
 
 /** Writes a word at a linear address as a supervisor. */
 export function sysWrite16(c: Cpu, linear: number, v: number): void {
   const lo = linear | 0, hi = Math.floor(linear / 4294967296) | 0;
-  c.mem.write8(c.translate(lo, hi, ACC_WRITE, 0), v);
-  c.mem.write8(c.translate((lo + 1) | 0, hi, ACC_WRITE, 0), v >> 8);
+  c.mem.write8(c.translate(lo, hi, SYS_WRITE, c.cpl), v);
+  c.mem.write8(c.translate((lo + 1) | 0, hi, SYS_WRITE, c.cpl), v >> 8);
 }
 
 /**

@@ -1,14 +1,18 @@
-// What the CPU needs from the MMU (src/emu/mmu): linear → physical translation with
-// permission checks and the architectural TLB-flush operations. The MMU implements it;
-// the CPU keeps only a small software TLB of page pointers in front of it (cpu-memory.ts),
-// flushed whenever it calls one of the flush operations below.
+// What the CPU needs from the MMU (src/emu/mmu/mmu.ts implements it): linear → physical
+// translation with permission checks, the paging-state loads that MOV CRn / WRMSR EFER do,
+// and the architectural TLB-flush operations. The CPU keeps only a small software TLB of
+// page pointers in front of translate() (cpu-memory.ts); it drops it whenever it asks the
+// MMU to flush, after any #PF, and whenever `tlbInvalidations` moved.
 
-/** Access kinds for translate(); the values are the MMU's (src/emu/mmu/access.ts). */
-export const ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 16;
+/** Access kinds for translate(), defined by the MMU (bits of the #PF error code). */
+export { ACC_EXEC, ACC_IMPLICIT, ACC_READ, ACC_WRITE } from '../mmu/access';
 
 export interface Translator {
-  /** Called on every write to CR0, CR3, CR4 or EFER (and on VM entry/exit). */
-  setPagingState(cr0: number, cr3Lo: number, cr3Hi: number, cr4: number, efer: number): void;
+  /**
+   * Loads CR0/CR3/CR4/EFER into the MMU, flushing as the SDM says for what changed;
+   * `cr3Loaded` is true for MOV to CR3 (and state loads), false for CR0/CR4/EFER writes.
+   */
+  setPagingState(cr0: number, cr3Lo: number, cr3Hi: number, cr4: number, efer: number, cr3Loaded?: boolean): void;
   /**
    * The physical address for `linear` (a canonical address as a signed number), or -1 when
    * the access faults; then faultAddress (CR2) and faultErrorCode describe the #PF.
@@ -16,6 +20,12 @@ export interface Translator {
   translate(linear: number, access: number, cpl: number): number;
   readonly faultAddress: number;
   readonly faultErrorCode: number;
+  /** Counts TLB invalidations of any extent; a cache in front of translate() is current while it is unchanged. */
+  readonly tlbInvalidations: number;
+  /** MOV to CR3 under PAE paging: would this CR3 load a PDPTE with reserved bits set (#GP(0))? */
+  pdptesInvalid(cr3Lo: number): boolean;
+  /** MOV to CR3 in IA-32e mode: are bits 63:MAXPHYADDR set (#GP(0))? */
+  cr3HasReservedBits(cr3Hi: number): boolean;
   flushAll(): void;
   flushNonGlobal(): void;
   invlpg(linear: number): void;

@@ -1,7 +1,7 @@
 // Differential test against the host CPU (DESIGN.md "Tests"; issue 3 §7): random sequences of
 // user-mode integer instructions run natively (test/support/native: harness.c + runner.S,
 // compiled with gcc at test time) and in the emulator (64-bit mode, CPL 3, only the code
-// page and the data page mapped) from the same random register state. Compared: all 16
+// page and the data page mapped by 4-level page tables through the real MMU) from the same random register state. Compared: all 16
 // GPRs, the defined arithmetic flags and DF, the 4 KiB data page, and the fault kind
 // (SIGFPE ↔ #DE, SIGSEGV ↔ #GP/#SS/#PF, SIGILL ↔ #UD, SIGTRAP ↔ #BP).
 //
@@ -16,10 +16,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { CpuFault } from '../../../src/emu/cpu/fault';
 import { getFlags } from '../../../src/emu/cpu/flags';
 import { assembleLinesWithGas } from '../../support/binutils';
-import { enterLong64, getReg64, makeCpu, setReg64 } from '../../support/cpu-setup';
-import { PageListTranslatorForTests } from '../../support/identity-mmu';
+import { Mmu } from '../../../src/emu/mmu/mmu';
+import { enterLong64, getReg64, identityPageTables, makeCpu, setReg64 } from '../../support/cpu-setup';
 import { ARITH, DATA_BASE, DF, Rng, generateSequence, type Sequence } from '../../support/insn-gen';
 
 const COUNT = 20_000;
@@ -92,7 +93,9 @@ describe('host-CPU differential test', () => {
     const codes = seqs.map((_, i) => asm.bytes.subarray(asm.offsets[i], asm.offsets[i + 1]));
     const native = runNative(buildHarness(), seqs, codes);
 
-    const { cpu, mem } = makeCpu({ mmu: () => new PageListTranslatorForTests([DATA_BASE, CODE_BASE]) });
+    // 4-level paging with exactly the code page and the data page mapped, user-accessible.
+    const { cpu, mem } = makeCpu({ mmu: (m) => new Mmu(m) });
+    cpu.cr3Lo = identityPageTables(mem, 0x10_0000, [DATA_BASE, CODE_BASE]);
     enterLong64(cpu, 3);
     cpu.stopOnException = true;
     const failures: string[] = [];
@@ -111,7 +114,7 @@ describe('host-CPU differential test', () => {
       cpu.rip = CODE_BASE;
       cpu.lastFault = undefined;
       const stop = cpu.run(10_000);
-      const f = cpu.lastFault;
+      const f = cpu.lastFault as CpuFault | undefined;
       const completed = stop === 'exception' && f !== undefined && f.vector === 3 && cpu.rip === CODE_BASE + codes[i].length;
       const emuSig = completed ? 0 : stop === 'exception' && f !== undefined ? signalFor(f.vector) : -1;
       const problems: string[] = [];

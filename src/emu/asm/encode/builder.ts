@@ -48,6 +48,6 @@ export class InsnBuilder {
   }
 
   finish(): Encoded {
-    return { bytes: Uint8Array.from(this.out), fixups: this.fix };
+    return { bytes: new Uint8Array(this.out), fixups: this.fix };
   }
 }

@@ -94,4 +94,4 @@ export const COMMUTATIVE: ReadonlySet<string> = new Set(['xchg', 'test']);
 export const REP_ALLOWED: ReadonlySet<string> = new Set(['ret', 'nop', 'pause', 'bsf', 'bsr', 'tzcnt', 'lzcnt', 'popcnt']);
 
 /** `aam` / `aad` without an operand mean base 10 (SDM Vol. 2 AAM/AAD: D4 0A / D5 0A). */
-export const DEFAULT_IMMEDIATE: Readonly<Record<string, bigint>> = { aam: 10n, aad: 10n };
+export const DEFAULT_IMMEDIATE: ReadonlyMap<string, bigint> = new Map([['aam', 10n], ['aad', 10n]]);

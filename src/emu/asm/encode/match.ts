@@ -188,7 +188,7 @@ export function bind(form: OpcodeForm, ops: readonly Operand[], commutative: boo
         for (let j = 0; j < i; j++) out[j] = { code: shape[j], op: attemptOperand(ops, t, j) };
         return out;
       }
-      warnings.length = mark;
+      if (warnings.length !== mark) warnings.length = mark;
     }
   }
   return undefined;
@@ -209,7 +209,15 @@ function sizeVotes(form: OpcodeForm, bs: readonly Binding[]): { reg: RegInfo; si
 }
 
 /** Operand sizes a 'var' form allows in this mode (SDM Vol. 2 Table A-1 d64/f64 superscripts). */
-function allowedSizes(form: OpcodeForm, mode: CodeMode): OperandSize[] {
+function allowedSizes(form: OpcodeForm, mode: CodeMode): readonly OperandSize[] {
+  const cache = ALLOWED_SIZES[mode === 64 ? 2 : mode === 32 ? 1 : 0];
+  return (cache[form.index] ??= formAllowedSizes(form, mode));
+}
+
+/** allowedSizes per mode (16, 32, 64) and form index. */
+const ALLOWED_SIZES: OperandSize[][][] = [[], [], []];
+
+function formAllowedSizes(form: OpcodeForm, mode: CodeMode): OperandSize[] {
   if (form.f64) return mode === 64 ? [64] : form.sfx === 'legacy' ? [16, 32] : [32];
   let s: OperandSize[] = mode === 64 ? [16, 32, 64] : [16, 32];
   if (form.no66) s = mode === 64 ? [32, 64] : [mode === 16 ? 16 : 32];
@@ -393,22 +401,33 @@ function matchBound(form: OpcodeForm, bs: readonly Binding[], ctx: MatchContext,
   if (regErr) return regErr;
 
   // xchg %eax,%eax in 64-bit mode is 87 C0: 90 is NOP there and would not zero-extend RAX.
-  const z = bs.find((b) => b.code === 'Zv');
-  const xchgAccumulator = form.mnem === 'xchg' && form.plusR && z !== undefined && isGpr(z.op) && z.op.reg.num === 0;
+  let xchgAccumulator = false;
+  if (form.mnem === 'xchg' && form.plusR) {
+    for (const b of bs) if (b.code === 'Zv' && isGpr(b.op) && b.op.reg.num === 0) xchgAccumulator = true;
+  }
   if (xchgAccumulator && mode === 64 && size === 32) return TYPE(name);
 
   const kind = sizeKind(form);
   // f64 forms never take 66/REX.W for their size (lgdt/lidt still do in 16/32-bit code).
   const fixedSize = kind !== 'var' || hasMemoryMwRv(bs) || ignoresRegisterSize(form) || (form.f64 && (mode === 64 || form.sfx !== 'legacy'));
+  // Every field written here, in one order, so all plans share one object shape.
   const plan: {
     -readonly [K in keyof EncodingPlan]: EncodingPlan[K];
   } = {
     mandatory: form.prefix || undefined,
     opcode: form.modrm >= 0 ? opcodeWithModrm(form) : opcodeBytes(form),
+    opreg: undefined,
+    modrm: undefined,
     opsizePrefix: !fixedSize && size !== undefined && opsizePrefixFor(size, mode),
     // GNU as writes xchg %rax,%rax as a plain NOP (90), without the REX.W that changes nothing.
     rexW: form.rexW || (!fixedSize && size === 64 && !form.d64 && !dropsRexW(form) && !xchgAccumulator),
+    addrSize: undefined,
+    seg: undefined,
+    defaultSeg: undefined,
+    dispUnsigned: false,
+    moffs: undefined,
     imms: [],
+    rel: undefined,
     regs: [],
     lockable: false,
   };

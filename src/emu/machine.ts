@@ -1,0 +1,406 @@
+// The machine: the CPU and the PC around it (machine/pc-board.ts), booted by Multiboot, run
+// in slices, observed through events and state queries. This is the runtime every client
+// drives (the CLI's `run`, the debug adapter, the tests); it knows nothing of them
+// (vscode-mock-debug's mockRuntime split, DESIGN.md). No `vscode`, no `fs`: files arrive
+// as bytes.
+//
+// The API is shaped like unicorn's uc_emu_start (DESIGN.md): `run({budget, maxInstructions,
+// timeoutMs})` returns a MachineStop (machine/stop-reason.ts) saying why it returned.
+//
+// Running: the CPU executes slices of instructions, each ending at the next timer deadline
+// (clock.instructionsUntilNextEvent), so timers fire at their exact instruction count and
+// the run is deterministic: the same kernel, command line and modules give the same
+// output, instruction for instruction (virtual time = instructions retired, see
+// machine/machine-clock.ts). Between slices the loop fires due timers, checks pause(), the
+// limits and breakpoints. HLT sleeps: with IF=1 virtual time jumps to the next timer event
+// (clock.skipToNextEvent) until an interrupt wakes the CPU; with IF=0 (and no NMI) nothing
+// ever can, and the run ends with 'halted-forever' instead of spinning.
+import { Cpu } from './cpu/cpu.js';
+import { getFlags, IF } from './cpu/flags.js';
+import { CS, DS, ES, FS, GS, LDTR, SS, TR } from './cpu/state.js';
+import { gprName } from './cpu/isa/registers.js';
+import type { MachineStopRequest } from './devices/debug-ports.js';
+import { loadMultiboot, type MultibootBoot, type MultibootModuleInput } from './loader/multiboot.js';
+import { ACC_EXEC, ACC_READ, ACC_WRITE } from './mmu/access.js';
+import { Mmu } from './mmu/mmu.js';
+import type { PageWalk } from './mmu/page-walk.js';
+import { applyEntryState } from './machine/entry-state.js';
+import { DeviceMsrs, IA32_APIC_BASE } from './machine/device-msrs.js';
+import { MachineEmitter, type DeliveredEvent, type MachineEventMap, type MachineEventName } from './machine/events.js';
+import { PcBoard, type BoardConfig } from './machine/pc-board.js';
+import type { MachineStop } from './machine/stop-reason.js';
+
+export type { MachineStop, MachineStopKind } from './machine/stop-reason.js';
+export { describeStop, vectorName } from './machine/stop-reason.js';
+export type { DeliveredEvent, MachineEventMap, MachineEventName } from './machine/events.js';
+
+export interface MachineConfig extends BoardConfig {
+  /**
+   * Virtual seconds a CPU halted with IF=1 may sleep without any interrupt being delivered
+   * before the run ends as 'halted-forever' (every timer's interrupt is masked). Default 60.
+   */
+  idleLimitSeconds?: number;
+}
+
+export interface BootImage {
+  /** The kernel image (ELF32/ELF64 with a Multiboot header, or an a.out-kludge image). */
+  kernel: Uint8Array;
+  /** Its name in messages (usually the path it was read from). */
+  kernelName: string;
+  /**
+   * The Multiboot command line exactly as the kernel will read it. QEMU passes
+   * "<kernel file name> <-append text>"; `qemuCommandLine` builds that.
+   */
+  cmdline?: string;
+  modules?: MultibootModuleInput[];
+}
+
+export interface RunOptions {
+  /** Instructions this call may execute (default: no limit). */
+  budget?: number;
+  /** Stop when the total instruction count since boot reaches this (default: no limit). */
+  maxInstructions?: number;
+  /** Wall-clock milliseconds this call may take (default: no limit). */
+  timeoutMs?: number;
+}
+
+/** A segment register as the debugger shows it. */
+export interface SegmentSnapshot {
+  selector: number;
+  base: bigint;
+  limit: number;
+  /** Access rights in VMCS format (SDM Vol. 3C Table 24-2). */
+  accessRights: number;
+}
+
+export interface RegisterSnapshot {
+  /** rax ... r15 by name. */
+  gprs: Record<string, bigint>;
+  rip: bigint;
+  rflags: number;
+  segments: Record<'es' | 'cs' | 'ss' | 'ds' | 'fs' | 'gs' | 'ldtr' | 'tr', SegmentSnapshot>;
+  cr0: number;
+  cr2: bigint;
+  cr3: bigint;
+  cr4: number;
+  cr8: number;
+  efer: number;
+  gdtr: { base: bigint; limit: number };
+  idtr: { base: bigint; limit: number };
+  /** 'real', 'protected', 'virtual-8086', 'compatibility' or '64-bit'. */
+  mode: string;
+  cpl: number;
+  halted: boolean;
+  instructions: number;
+}
+
+const MODE_NAMES = ['real', 'protected', 'virtual-8086', 'compatibility', '64-bit'];
+/** Longest slice between checks of pause(), the wall clock and the limits (about 10-50 ms). */
+const MAX_SLICE = 1_000_000;
+const TWO32 = 4294967296;
+
+/** The Multiboot command line QEMU gives `-kernel NAME -append TEXT` (hw/i386/multiboot.c: "%s %s"). */
+export function qemuCommandLine(kernelName: string, append = ''): string {
+  return `${kernelName} ${append}`;
+}
+
+function toBig(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+function numberToBig(v: number): bigint {
+  return BigInt.asUintN(64, BigInt(Math.trunc(v)));
+}
+
+export class Machine {
+  readonly board: PcBoard;
+  readonly mmu: Mmu;
+  readonly cpu: Cpu;
+  /** MSRs owned by devices (IA32_APIC_BASE, x2APIC, TSC_DEADLINE, TSC). */
+  readonly deviceMsrs: DeviceMsrs;
+  /** The last boot's layout (kernel, modules, symbols), once booted. */
+  bootInfo: MultibootBoot | undefined;
+  /** While true, a halt with IF=1 and no timer waits for host input instead of ending the run. */
+  hostInputOpen = false;
+  /** Emit 'event' for exceptions / external interrupts (tracing costs a little; off by default). */
+  traceExceptions = false;
+  traceInterrupts = false;
+  /** Linear RIP values to stop at. */
+  readonly breakpoints = new Set<number>();
+
+  private readonly emitter = new MachineEmitter();
+  private readonly idleLimit: number;
+  /** A device asked to end the run (debug exit, shutdown, reset). */
+  private requested: MachineStop | undefined;
+  /** Once the machine shut down (debug exit, power-off, triple fault), every run returns this. */
+  private finished: MachineStop | undefined;
+  private pauseRequested = false;
+  /** The CPU's slice was cut because a timer was armed inside it (not a pause). */
+  private haltAnnounced = false;
+  /** Virtual time at which the current halt began. */
+  private haltStart = -1;
+  /** RIP at which run() resumed from a breakpoint (not reported again before one instruction). */
+  private resumeFrom = NaN;
+
+  constructor(config: MachineConfig = {}) {
+    this.board = new PcBoard(config);
+    const b = this.board;
+    this.idleLimit = (config.idleLimitSeconds ?? 60) * b.clock.instructionsPerSecond;
+    this.mmu = new Mmu(b.memory);
+    const hub = b.interrupts;
+    // The CPU's view of the interrupt inputs, with the trace hook on acknowledge.
+    const interrupts = {
+      get intrPending(): boolean {
+        return hub.intrPending;
+      },
+      get nmiPending(): boolean {
+        return hub.nmiPending;
+      },
+      acknowledge: (): number => {
+        const v = hub.acknowledge();
+        if (v >= 0 && this.traceInterrupts) this.emitDelivery('interrupt', v, -1, '');
+        return v;
+      },
+      acknowledgeNmi: (): void => {
+        hub.acknowledgeNmi();
+        if (this.traceInterrupts) this.emitDelivery('nmi', 2, -1, '');
+      },
+    };
+    this.cpu = new Cpu(b.memory, this.mmu, { io: b.io, interrupts, tsc: b.clock });
+    this.deviceMsrs = new DeviceMsrs(b.clock, b.lapic);
+    // The CPU keeps IA32_APIC_BASE itself and reports writes: the local APIC follows them
+    // (global enable, relocation, x2APIC mode).
+    this.cpu.onMsrWrite = (index, lo, hi) => {
+      if (index === IA32_APIC_BASE) this.deviceMsrs.wrmsr(index, lo, hi);
+    };
+    b.clock.attach(this.cpu);
+    b.clock.onEarlierDeadline = () => this.cpu.stop();
+
+    const stopOn = (r: MachineStopRequest): void => {
+      if (this.requested === undefined) this.requested = r.kind === 'debug-exit' ? { kind: 'debug-exit', value: r.value, status: r.status } : r;
+      this.cpu.stop();
+    };
+    b.debugPorts.onStop = stopOn;
+    b.resetControl.onStop = stopOn;
+    b.i8042.onStop = stopOn;
+    b.uarts.forEach((u, port) => {
+      u.onOutput = (byte) => this.emitter.emit('serial', { byte, port });
+    });
+    b.debugPorts.onConsole = (byte) => this.emitter.emit('console', { byte });
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  on<K extends MachineEventName>(name: K, listener: (payload: MachineEventMap[K]) => void): () => void {
+    return this.emitter.on(name, listener);
+  }
+
+  // ---- boot ----------------------------------------------------------------------------------
+
+  /**
+   * Load a Multiboot kernel and its modules and put the CPU in the Multiboot entry state.
+   * Throws MultibootError (a user-facing message) for anything unbootable.
+   */
+  boot(image: BootImage): MultibootBoot {
+    const info = loadMultiboot(this.board.memory, { kernelName: image.kernelName, kernel: image.kernel, cmdline: image.cmdline, modules: image.modules });
+    applyEntryState(this.cpu, info.entry);
+    this.bootInfo = info;
+    this.finished = undefined;
+    this.requested = undefined;
+    return info;
+  }
+
+  // ---- running -------------------------------------------------------------------------------
+
+  /** Asks a run in progress to return 'paused' at the next slice boundary (safe from callbacks). */
+  pause(): void {
+    this.pauseRequested = true;
+    this.cpu.stop();
+  }
+
+  /** Feed bytes to a serial port's receiver (0 = COM1). */
+  sendSerialInput(bytes: Uint8Array | readonly number[], port = 0): void {
+    this.board.uarts[port].receive(bytes);
+  }
+
+  /** Instructions retired since power-on. */
+  get instructions(): number {
+    return this.cpu.icount;
+  }
+
+  run(opts: RunOptions = {}): MachineStop {
+    const stop = this.loop(opts.budget ?? Infinity, opts.maxInstructions ?? Infinity, opts.timeoutMs);
+    this.emitter.emit('stop', stop);
+    return stop;
+  }
+
+  /** Execute one instruction (sleeping through a HLT to the interrupt that ends it). */
+  step(): MachineStop {
+    let stop = this.loop(1, Infinity, undefined);
+    if (stop.kind === 'budget') stop = { kind: 'step' };
+    this.emitter.emit('stop', stop);
+    return stop;
+  }
+
+  private loop(budget: number, maxInstructions: number, timeoutMs: number | undefined): MachineStop {
+    if (this.finished !== undefined) return this.finished;
+    const cpu = this.cpu;
+    const clock = this.board.clock;
+    const start = cpu.icount;
+    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    this.pauseRequested = false;
+    const stepping = this.breakpoints.size > 0;
+    for (;;) {
+      if (this.pauseRequested) {
+        this.pauseRequested = false;
+        return { kind: 'paused' };
+      }
+      if (cpu.icount >= maxInstructions) return { kind: 'instruction-limit', instructions: cpu.icount };
+      const left = start + budget - cpu.icount;
+      if (left <= 0) return { kind: 'budget' };
+      if (performance.now() > deadline) return { kind: 'timeout', ms: timeoutMs ?? 0 };
+      if (stepping && !cpu.halted && this.breakpoints.has(cpu.rip) && cpu.rip !== this.resumeFrom) {
+        this.resumeFrom = cpu.rip;
+        return { kind: 'breakpoint', address: cpu.rip };
+      }
+      if (clock.now >= clock.nextDeadline) clock.runDue();
+
+      let n = Math.min(left, maxInstructions - cpu.icount, MAX_SLICE, clock.instructionsUntilNextEvent());
+      if (stepping) n = Math.min(n, 1);
+      if (n <= 0) n = 1;
+      const before = cpu.icount;
+      clock.sliceEnd = clock.now + n;
+      const reason = cpu.run(n);
+      clock.sliceEnd = -Infinity;
+      if (cpu.icount !== before) {
+        this.resumeFrom = NaN;
+        this.haltAnnounced = false;
+      }
+
+      const requested = this.requested;
+      if (requested !== undefined) {
+        this.requested = undefined;
+        this.finished = requested;
+        return requested;
+      }
+      switch (reason) {
+        case 'budget':
+        case 'stop':
+          continue;
+        case 'triple-fault':
+          this.finished = { kind: 'triple-fault', chain: [...cpu.faultChain] };
+          return this.finished;
+        case 'exception': {
+          const f = cpu.lastFault;
+          return { kind: 'exception', vector: f?.vector ?? -1, errorCode: f?.errorCode ?? -1, detail: f?.detail ?? '' };
+        }
+        case 'halt': {
+          const stop = this.sleep();
+          if (stop !== undefined) return stop;
+          continue;
+        }
+      }
+    }
+  }
+
+  /**
+   * The CPU is halted (SDM Vol. 2 HLT: it resumes on an interrupt, NMI, SMI or reset).
+   * Jump virtual time to the next timer event; or say why nothing can wake it.
+   */
+  private sleep(): MachineStop | undefined {
+    const cpu = this.cpu;
+    const clock = this.board.clock;
+    const hub = this.board.interrupts;
+    const ifSet = (getFlags(cpu) & IF) !== 0;
+    if (!this.haltAnnounced) {
+      this.haltAnnounced = true;
+      this.haltStart = clock.now;
+      this.emitter.emit('halt', { rip: cpu.rip, interruptsEnabled: ifSet });
+    }
+    if (hub.nmiPending) return undefined;
+    if (!ifSet) {
+      return { kind: 'halted-forever', why: `HLT at 0x${cpu.rip.toString(16)} with interrupts disabled (IF=0) and no NMI pending` };
+    }
+    if (hub.intrPending) return undefined;
+    if (clock.nextDeadline === Infinity || clock.now - this.haltStart > this.idleLimit) {
+      if (this.hostInputOpen) return { kind: 'waiting-for-input' };
+      if (clock.nextDeadline === Infinity) {
+        return { kind: 'halted-forever', why: `HLT at 0x${cpu.rip.toString(16)} with interrupts enabled, but no timer is running and no input can arrive` };
+      }
+      const s = this.idleLimit / clock.instructionsPerSecond;
+      return { kind: 'halted-forever', why: `HLT at 0x${cpu.rip.toString(16)}: no interrupt was delivered in ${s} s of virtual time (are the timers' interrupts masked?)` };
+    }
+    clock.skipToNextEvent();
+    return undefined;
+  }
+
+  private emitDelivery(kind: DeliveredEvent['kind'], vector: number, errorCode: number, detail: string): void {
+    const c = this.cpu;
+    this.emitter.emit('event', { kind, vector, errorCode, rip: c.rip, icount: c.icount, cr2: c.cr2, detail });
+  }
+
+  // ---- state queries ---------------------------------------------------------------------------
+
+  registers(): RegisterSnapshot {
+    const c = this.cpu;
+    const gprs: Record<string, bigint> = {};
+    for (let n = 0; n < 16; n++) gprs[gprName(n, 8)] = toBig(c.regs[2 * n], c.regs[2 * n + 1]);
+    const seg = (s: number): SegmentSnapshot => ({ selector: c.segSel[s], base: toBig(c.segBaseLo[s], c.segBaseHi[s]), limit: c.segLimit[s], accessRights: c.segAr[s] });
+    return {
+      gprs,
+      rip: numberToBig(c.rip),
+      rflags: getFlags(c) >>> 0,
+      segments: { es: seg(ES), cs: seg(CS), ss: seg(SS), ds: seg(DS), fs: seg(FS), gs: seg(GS), ldtr: seg(LDTR), tr: seg(TR) },
+      cr0: c.cr0 >>> 0,
+      cr2: numberToBig(c.cr2),
+      cr3: toBig(c.cr3Lo, c.cr3Hi),
+      cr4: c.cr4 >>> 0,
+      cr8: c.cr8,
+      efer: c.efer >>> 0,
+      gdtr: { base: numberToBig(c.gdtrBase), limit: c.gdtrLimit },
+      idtr: { base: numberToBig(c.idtrBase), limit: c.idtrLimit },
+      mode: MODE_NAMES[c.mode] ?? `mode ${c.mode}`,
+      cpl: c.cpl,
+      halted: c.halted,
+      instructions: c.icount,
+    };
+  }
+
+  /** Physical memory as the CPU would read it (MMIO reads have side effects). */
+  readPhysical(address: number, length: number): Uint8Array {
+    return this.board.memory.readBytes(address, length);
+  }
+
+  /**
+   * Linear memory through the current page tables, without side effects (no A/D bits, no
+   * TLB fill). Returns undefined for the first unmapped byte's address as `fault`.
+   */
+  readLinear(address: number, length: number): { bytes: Uint8Array; fault?: number } {
+    const out = new Uint8Array(length);
+    let i = 0;
+    while (i < length) {
+      const lin = address + i;
+      const walk = this.mmu.explainWalk(lin, ACC_READ, 0);
+      if (!walk.ok || walk.physical < 0 || walk.physical >= TWO32) return { bytes: out.subarray(0, i), fault: lin };
+      const n = Math.min(length - i, 4096 - (walk.physical % 4096));
+      out.set(this.board.memory.readBytes(walk.physical, n), i);
+      i += n;
+    }
+    return { bytes: out };
+  }
+
+  /** The page walk for `linear`, explained step by step (through the MMU). */
+  explainWalk(linear: number, access: 'read' | 'write' | 'execute' = 'read', cpl = this.cpu.cpl): PageWalk {
+    const acc = access === 'write' ? ACC_WRITE : access === 'execute' ? ACC_EXEC : ACC_READ;
+    return this.mmu.explainWalk(linear, acc, cpl);
+  }
+
+  /** Every device's state (clock, PIC, PIT, UARTs, CMOS, APICs, ...). */
+  devices(): Record<string, unknown> {
+    return this.board.snapshot();
+  }
+}
+
+export function createMachine(config: MachineConfig = {}): Machine {
+  return new Machine(config);
+}
