@@ -122,8 +122,7 @@ export class Machine {
   bootInfo: MultibootBoot | undefined;
   /** While true, a halt with IF=1 and no timer waits for host input instead of ending the run. */
   hostInputOpen = false;
-  /** Emit 'event' for exceptions / external interrupts (tracing costs a little; off by default). */
-  traceExceptions = false;
+  /** Emit 'event' for every external interrupt and NMI delivered (off by default). */
   traceInterrupts = false;
   /** Linear RIP values to stop at. */
   readonly breakpoints = new Set<number>();
@@ -158,12 +157,12 @@ export class Machine {
       },
       acknowledge: (): number => {
         const v = hub.acknowledge();
-        if (v >= 0 && this.traceInterrupts) this.emitDelivery('interrupt', v, -1, '');
+        if (v >= 0 && this.traceInterrupts) this.emitDelivery('interrupt', v);
         return v;
       },
       acknowledgeNmi: (): void => {
         hub.acknowledgeNmi();
-        if (this.traceInterrupts) this.emitDelivery('nmi', 2, -1, '');
+        if (this.traceInterrupts) this.emitDelivery('nmi', 2);
       },
     };
     this.cpu = new Cpu(b.memory, this.mmu, { io: b.io, interrupts, tsc: b.clock });
@@ -334,9 +333,8 @@ export class Machine {
     return undefined;
   }
 
-  private emitDelivery(kind: DeliveredEvent['kind'], vector: number, errorCode: number, detail: string): void {
-    const c = this.cpu;
-    this.emitter.emit('event', { kind, vector, errorCode, rip: c.rip, icount: c.icount, cr2: c.cr2, detail });
+  private emitDelivery(kind: DeliveredEvent['kind'], vector: number): void {
+    this.emitter.emit('event', { kind, vector, rip: this.cpu.rip, icount: this.cpu.icount });
   }
 
   // ---- state queries ---------------------------------------------------------------------------

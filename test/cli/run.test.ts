@@ -116,6 +116,29 @@ describe('options', () => {
     expect(r.out).toContain(`teach-os: command line: ${TEACH_OS} console=ttyS0 lab=1\n`);
   });
 
+  it('--module FILE=ARGS: the kernel finds the module and its string "FILE ARGS"', () => {
+    // Print the first module's string, '|', its first four bytes (Multiboot info: mods_addr at +24).
+    const k = miniKernel(`
+        movl    24(%ebx), %ebx
+        movl    8(%ebx), %esi
+        movw    $0x3f8, %dx
+1:      lodsb
+        testb   %al, %al
+        jz      2f
+        outb    %al, %dx
+        jmp     1b
+2:      movb    $'|', %al
+        outb    %al, %dx
+        movl    0(%ebx), %esi
+        movl    $4, %ecx
+        rep outsb
+${exitAsm(0)}`);
+    const r = run(['k.elf', '--module', 'mod.bin=arg1 arg2'], { 'k.elf': k, 'mod.bin': 'DATA and more' });
+    expect(r.out).toBe('mod.bin arg1 arg2|DATA');
+    expect(r.status).toBe(1);
+    expect(run(['k.elf', '--module', 'mod.bin'], { 'k.elf': k, 'mod.bin': 'DATA' }).out).toBe('mod.bin|DATA');
+  });
+
   it('--exit-port moves isa-debug-exit', () => {
     const k = miniKernel(exitAsm(2, 0x501));
     expect(run(['k.elf', '--exit-port', '0x501'], { 'k.elf': k }).status).toBe(5);

@@ -154,6 +154,21 @@ describe('the hello guest', () => {
   });
 });
 
+describe('the teaching OS', () => {
+  const path = resolve(__dirname, '../../guests/teach-os/teach-os.S');
+  const kernel = buildSource(readFileSync(path, 'utf8'), path);
+
+  it('prints the same transcript, uptime stamps and TSC frequency included, on every run', () => {
+    const a = boot(kernel);
+    const b = boot(kernel);
+    expect(runToEnd(a.m).kind).toBe('debug-exit');
+    expect(runToEnd(b.m).kind).toBe('debug-exit');
+    expect(a.out()).toMatch(/^\[\s*\d+\.\d{6}\] tsc: calibrated against PIT channel 2: \d+\.\d{3} MHz$/m);
+    expect(b.out()).toBe(a.out());
+    expect(b.m.instructions).toBe(a.m.instructions);
+  });
+});
+
 describe('state queries', () => {
   it('reads physical memory and explains a walk with paging off', () => {
     const { m } = boot(miniKernel('        hlt'));

@@ -41,9 +41,12 @@ export interface AssembleResult {
   readonly diagnostics: Diagnostic[];
 }
 
-/** The instruction encoder's API (encoder.ts), injectable for tools that bring their own. */
+/**
+ * The instruction encoder's API (encoder.ts), injectable for tools that bring their own.
+ * `warnings` are GNU as's "Warning:" lines for the instruction, reported at its location.
+ */
 export interface InstructionEncoder {
-  encodeInstruction(insn: Instruction, opts: EncodeOptions): Encoded;
+  encodeInstruction(insn: Instruction, opts: EncodeOptions): Encoded & { readonly warnings?: readonly string[] };
   isRelaxableBranch(insn: Instruction): boolean;
 }
 
@@ -801,7 +804,7 @@ class Assembler implements EvalContext<Sym> {
       } else {
         const at = this.emitBytes(new Uint8Array(size));
         const target: FixTarget = v && v.add && !v.sub ? { kind: 'sym', sym: v.add, addend: v.addend } : { kind: 'expr', expr: e };
-        f.fixups.push({ offset: at, size, pcrel: false, signed: false, endOffset: at + size, target, branch: false, data: true, loc: { ...this.loc, col } });
+        f.fixups.push({ offset: at, size, pcrel: false, signed: false, endOffset: at + size, target, branch: false, preemptible: false, data: true, loc: { ...this.loc, col } });
       }
       if (ts.atEnd()) return;
       ts.expectOp(',');
@@ -926,23 +929,31 @@ class Assembler implements EvalContext<Sym> {
     if (relaxable && target?.kind === 'mem' && !target.base && !target.index && !target.seg && !target.indirect && target.disp?.symbol !== undefined && !this.exprValues.has(target.disp.symbol)) {
       const short = encode('short');
       const near = encode('near');
+      this.warnAll(near.warnings, loc);
       const frag: BranchFrag = {
         kind: 'branch', address: 0, target: this.sym(target.disp.symbol), addend: target.disp.addend,
-        short, near, insn, loc, isShort: false, relaxable: false,
+        short, near, insn, loc, mode: this.mode, isShort: false, relaxable: false,
       };
       this.cur.frags.push(frag);
       return;
     }
     const enc = encode();
+    this.warnAll(enc.warnings, loc);
     if (this.cur.type === SHT_NOBITS) throw new SyntaxError_(`attempt to store non-zero value in section \`${this.cur.name}'`, col);
     const f = currentFixed(this.cur);
     const at = appendBytes(f, enc.bytes);
-    const isBranch = relaxable || mnemonic.startsWith('call');
-    for (const fx of enc.fixups) f.fixups.push(this.fragFixup(fx, at, at + enc.bytes.length, isBranch, loc));
+    for (const fx of enc.fixups) f.fixups.push(this.fragFixup(fx, at, at + enc.bytes.length, this.mode, fx.pcrel, loc));
   }
 
-  private fragFixup(fx: Fixup, at: number, end: number, branch: boolean, loc: SourceLoc): FragFixup {
-    return { offset: at + fx.offset, size: fx.size, pcrel: fx.pcrel, signed: fx.signed, endOffset: end, target: this.fixTarget(fx.value), branch, data: false, loc };
+  private warnAll(warnings: readonly string[] | undefined, loc: SourceLoc): void {
+    if (warnings !== undefined) for (const w of warnings) this.report('warning', w, loc);
+  }
+
+  private fragFixup(fx: Fixup, at: number, end: number, mode: CodeMode, preemptible: boolean, loc: SourceLoc): FragFixup {
+    return {
+      offset: at + fx.offset, size: fx.size, pcrel: fx.pcrel, signed: fx.signed, endOffset: end, target: this.fixTarget(fx.value),
+      branch: fx.branch === true && mode === 64, preemptible, data: false, loc,
+    };
   }
 
   private fixTarget(v: Value): FixTarget {
@@ -1143,7 +1154,7 @@ class Assembler implements EvalContext<Sym> {
           const enc = f.isShort ? f.short : f.near;
           out.set(enc.bytes, f.address);
           for (const fx of enc.fixups) {
-            const ff = this.fragFixup(fx, 0, enc.bytes.length, true, f.loc);
+            const ff = this.fragFixup(fx, 0, enc.bytes.length, f.mode, !f.relaxable, f.loc);
             this.applyFixup(sec, out, f.address, { ...ff, target: { kind: 'sym', sym: f.target, addend: f.addend } }, relocs);
           }
           break;
@@ -1205,8 +1216,9 @@ class Assembler implements EvalContext<Sym> {
     };
     const isLabel = (s: Sym | undefined) => s?.def?.kind === 'label';
     const reloc = (target: Sym | undefined, addend: bigint, pcrel: boolean) => {
-      // x86-64 branches to undefined, weak or global symbols use R_X86_64_PLT32 (gas need_plt32_p).
-      const plt = fx.branch && target !== undefined && (!isLabel(target) || target.binding === 'global' || target.binding === 'weak');
+      // x86-64 branches to undefined, weak or global symbols, without an addend, use
+      // R_X86_64_PLT32 (gas need_plt32_p; `call foo+4` stays R_X86_64_PC32).
+      const plt = fx.branch && v.addend === 0n && target !== undefined && (!isLabel(target) || target.binding === 'global' || target.binding === 'weak');
       const d = target?.def;
       if (target && d?.kind === 'label' && (target.temporary || (target.binding !== 'global' && target.binding !== 'weak'))) {
         addend += BigInt(this.labelAddress(target));
@@ -1237,7 +1249,7 @@ class Assembler implements EvalContext<Sym> {
       return;
     }
     const t = v.add;
-    if (t && t.def?.kind === 'label' && t.def.section === sec && t.binding !== 'weak') {
+    if (t && t.def?.kind === 'label' && t.def.section === sec && t.binding !== 'weak' && !(fx.preemptible && t.binding === 'global')) {
       write(BigInt(this.labelAddress(t)) + v.addend - BigInt(end), true);
       return;
     }

@@ -51,6 +51,12 @@ export interface Fixup {
   /** For non-pcrel 4-byte fields in 64-bit code: sign-extended (R_X86_64_32S) vs zero-extended (R_X86_64_32). */
   readonly signed: boolean;
   readonly value: Value;
+  /**
+   * The relative target of a direct jmp/jcc/call/loop (not a RIP-relative operand): in 64-bit
+   * code GNU as relocates a rel32 branch to a global, weak or undefined symbol (with no
+   * addend) with R_X86_64_PLT32 rather than R_X86_64_PC32.
+   */
+  readonly branch?: boolean;
 }
 
 export interface Encoded {

@@ -114,9 +114,11 @@ function signedHex(v: number): string {
 function memoryText(ctx: Ctx): string {
   const seg = segPrefixText(ctx);
   const asz = insn.addrSize;
-  // objdump shows a 32-bit absolute address in 16-bit code plainly and calls the 67 unused.
-  if (ctx.mode === 16 && asz === 4 && insn.base < 0 && insn.index < 0) return `${seg}${hex(insn.disp >>> 0)}`;
-  ctx.use.adsize = true;
+  // objdump shows a 32-bit absolute address in 16-bit code plainly (a SIB byte's %eiz only
+  // with a scale) and calls the 67 unused.
+  const absolute16 = ctx.mode === 16 && asz === 4 && insn.base < 0 && insn.index < 0;
+  if (absolute16 && (!insn.hasSib || insn.scale === 0)) return `${seg}${hex(insn.disp >>> 0)}`;
+  if (!absolute16) ctx.use.adsize = true;
   if (insn.base === REG_RIP) {
     const ip = asz === 8 ? 'rip' : 'eip';
     const target = (ctx.address + BigInt(insn.length) + BigInt(insn.disp)) & MASK[8];
@@ -277,9 +279,15 @@ function operandText(code: OperandCode, ctx: Ctx): string {
     case 'Jb': case 'Jz': {
       // objdump applies a 66 prefix to rel16/32 branches only; rel8 targets wrap at the mode's width.
       if (code === 'Jz') useOpsize(ctx);
+      const next = ctx.address + BigInt(insn.length);
+      if (code === 'Jz' && insn.opSize === 2 && ctx.mode === 16) {
+        // A rel16 branch in 16-bit code wraps within its 64 KiB code segment: IP is 16 bits
+        // (SDM Vol. 2 JMP/CALL: "the target is truncated to 16 bits"), and objdump keeps the
+        // instruction address's bits above them as the segment base.
+        return branchTarget(((next + BigInt(insn.imm)) & 0xffffn) | (next & ~0xffffn & MASK[4]), ctx);
+      }
       const size = code === 'Jz' && insn.opSize === 2 ? 2 : ctx.mode === 64 ? 8 : 4;
-      const target = (ctx.address + BigInt(insn.length) + BigInt(insn.imm)) & MASK[size];
-      return branchTarget(target, ctx);
+      return branchTarget((next + BigInt(insn.imm)) & MASK[size], ctx);
     }
     case 'Ob': case 'Ov': {
       if (code === 'Ov') useOpsize(ctx);

@@ -39,8 +39,14 @@ export interface FragFixup {
   /** For pc-relative instruction fields: offset (in the fragment) of the end of the instruction. */
   readonly endOffset: number;
   readonly target: FixTarget;
-  /** A jmp/call operand (x86-64 uses R_X86_64_PLT32 for those against global symbols). */
+  /** The target of a direct branch in 64-bit code (R_X86_64_PLT32 against global symbols, see Fixup.branch). */
   readonly branch: boolean;
+  /**
+   * A pc-relative instruction field other than a relaxed jmp/jcc: against a global symbol it
+   * stays a relocation even when the symbol is defined in this section (the symbol may be
+   * preempted at link time), as GNU as does; a relaxed jump to it is resolved here.
+   */
+  readonly preemptible: boolean;
   /** Data directive (.byte ...): GNU as warns instead of failing when a constant is truncated. */
   readonly data: boolean;
   readonly loc: SourceLoc;
@@ -63,6 +69,8 @@ export interface BranchFrag {
   readonly near: Encoded;
   readonly insn: Instruction;
   readonly loc: SourceLoc;
+  /** Code mode of the instruction (R_X86_64_PLT32 is for 64-bit code only). */
+  readonly mode: CodeMode;
   isShort: boolean;
   /** Decided after assembly: whether the target is in this section (else near + relocation). */
   relaxable: boolean;

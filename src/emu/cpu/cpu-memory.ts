@@ -33,8 +33,6 @@ export class CpuMemory extends CpuState {
   /** Linear address computed by ea() (int32 halves). */
   linLo = 0;
   linHi = 0;
-  /** RIP of the instruction after the current one (branches overwrite it; committed on success). */
-  nextRip = 0;
   /** Scratch for POPA (values are read before any register changes). */
   readonly popaScratch = new Int32Array(8);
   /** True in IA-32e 64-bit mode (cached from mode for the hot paths). */

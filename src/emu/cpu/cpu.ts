@@ -37,7 +37,8 @@
 import { PhysicalMemory } from '../memory/physical-memory';
 import { decode, DecodedInsn, PFX_LOCK, PFX_OPSIZE, type DecodeMode } from './decoder';
 import { CpuMemory } from './cpu-memory';
-import { CpuFault, GP, UD } from './fault';
+import { CpuFault, GP, UD, VMEXIT_VECTOR } from './fault';
+import type { Vmx } from '../vmx/vmx';
 import { IF, VM } from './flags';
 import { buildHandlers, INVALID_ENTRY, isLockable, isNearBranchJz, type Handler } from './handlers/index';
 import { deliverEvent, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI } from './exceptions';
@@ -71,6 +72,11 @@ const NEAR_JZ = isNearBranchJz();
 const LOCKABLE = isLockable();
 
 const CACHE_PAGE = 4096;
+/**
+ * Most code pages the decoded-instruction cache holds at once; beyond that it starts over
+ * (as Bochs flushes its icache), so code that wanders through memory cannot exhaust the heap.
+ */
+const MAX_CODE_PAGES = 256;
 
 /** The TSC as the CPU reads (RDTSC, IA32_TSC) and writes it (WRMSR IA32_TSC); the Clock implements it. */
 export interface TscSource {
@@ -108,6 +114,14 @@ export class Cpu extends CpuMemory {
   apicId = 0;
   /** CPUID.1:ECX.VMX, set by the VMX implementation. */
   vmxAvailable = false;
+  /** VMX (issue 4, src/emu/vmx/vmx.ts attachVmx); undefined: VMX instructions raise #UD. */
+  vmx: Vmx | undefined = undefined;
+  /** VMX non-root: consulted by deliverEvent for every event; true = it caused a VM exit instead. */
+  eventFilter: ((kind: number, vector: number, errorCode: number, returnRip: number) => boolean) | undefined = undefined;
+  /** VMX non-root: checks between instructions (windows, preemption timer, MTF, exiting interrupts); true = a VM exit happened. */
+  nonRootService: (() => boolean) | undefined = undefined;
+  /** The interrupt shadow comes from MOV SS / POP SS, not STI (VMX interruptibility state, VMLAUNCH error 26). */
+  movSsShadow = false;
   /** Set by stop(): run() returns 'stop' before the next instruction. */
   private stopRequested = false;
   private pendingStop: StopReason | undefined = undefined;
@@ -115,7 +129,9 @@ export class Cpu extends CpuMemory {
   // ---- decoded-instruction cache ----
   private readonly icache: (DecodedInsn | undefined)[][] = [];
   private readonly codePages: number[] = [];
-  private fetchRipBase = NaN;
+  /** RIP of the first byte of the current code page (pc[2]; NaN: no current page). */
+  private get fetchRipBase(): number { return this.pc[2]; }
+  private set fetchRipBase(v: number) { this.pc[2] = v; }
   private fetchPage: (DecodedInsn | undefined)[] = [];
   private readonly scratch = new Uint8Array(16);
   private readonly crossInsn = new DecodedInsn();
@@ -210,19 +226,26 @@ export class Cpu extends CpuMemory {
     this.icache[pfn] = undefined as unknown as (DecodedInsn | undefined)[];
     this.mem.clearCode(pfn);
     this.fetchRipBase = NaN;
+    const i = this.codePages.indexOf(pfn);
+    if (i >= 0) this.codePages.splice(i, 1);
   }
 
-  /** Drops every decoded instruction (e.g. after the debugger rewrote memory wholesale). */
+  /** Drops every decoded instruction (cache full, or the debugger rewrote memory wholesale). */
   flushDecodeCache(): void {
-    for (const pfn of this.codePages) if (this.icache[pfn] !== undefined) this.dropCodePage(pfn);
+    for (const pfn of this.codePages) {
+      this.icache[pfn] = undefined as unknown as (DecodedInsn | undefined)[];
+      this.mem.clearCode(pfn);
+    }
     this.codePages.length = 0;
+    this.fetchRipBase = NaN;
   }
 
   /** The decoded instruction at RIP (fault: #PF on fetch, #GP beyond the CS limit). */
   fetch(): DecodedInsn {
-    const off = this.rip - this.fetchRipBase;
+    const pc = this.pc;
+    const off = pc[0] - pc[2];
     if (off >= 0 && off < CACHE_PAGE) {
-      const d = this.fetchPage[off];
+      const d = this.fetchPage[off | 0];
       if (d !== undefined && d.mode === this.codeBits) return d;
     }
     return this.fetchSlow();
@@ -253,6 +276,7 @@ export class Cpu extends CpuMemory {
     }
     let page = this.icache[pfn];
     if (page === undefined) {
+      if (this.codePages.length >= MAX_CODE_PAGES) this.flushDecodeCache();
       page = new Array<DecodedInsn | undefined>(CACHE_PAGE).fill(undefined);
       this.icache[pfn] = page;
       this.codePages.push(pfn);
@@ -344,11 +368,12 @@ export class Cpu extends CpuMemory {
   /** The inner loop: the hot path. */
   private execute(limit: number): void {
     const handlers = this.handlers;
+    const pc = this.pc;
     while (this.icount < limit) {
       const d = this.fetch();
-      this.nextRip = this.rip + d.length;
+      pc[1] = pc[0] + d.length;
       handlers[d.entry](this, d);
-      this.rip = this.nextRip;
+      pc[0] = pc[1];
       this.icount++;
       if (this.attention) return;
     }
@@ -366,6 +391,8 @@ export class Cpu extends CpuMemory {
       this.pendingStop = undefined;
       return r;
     }
+    const nonRoot = this.nonRootService;
+    if (nonRoot !== undefined && nonRoot()) return undefined;
     if (this.interruptShadow) {
       // The shadow covers exactly one instruction: look again after it.
       this.interruptShadow = false;
@@ -401,6 +428,7 @@ export class Cpu extends CpuMemory {
 
   /** A fault escaped a handler (or event delivery): deliver it, or stop. */
   private fault(f: CpuFault): StopReason | undefined {
+    if (f.vector === VMEXIT_VECTOR) return undefined; // a VM exit already left the instruction (src/emu/vmx/vm-exit.ts)
     this.lastFault = f;
     if (this.stopOnException) return 'exception';
     this.faultChain.length = 0;
@@ -415,8 +443,9 @@ export class Cpu extends CpuMemory {
 
   /** A fault while delivering a fault: #DF or shutdown (SDM Vol. 3 §6.15, Table 6-5). */
   private fault2(first: CpuFault, second: CpuFault): StopReason | undefined {
+    if (second.vector === VMEXIT_VECTOR) return undefined;
     this.faultChain.push(first.vector, second.vector);
-    if (first.vector === 8) return 'triple-fault';
+    if (first.vector === 8) return this.shutdown();
     const contributory = (v: number): boolean => v === 0 || (v >= 10 && v <= 13);
     const df = (contributory(first.vector) && contributory(second.vector)) || (first.vector === 14 && (contributory(second.vector) || second.vector === 14));
     const next = df ? new CpuFault(8, 0, 'double fault') : second;
@@ -425,13 +454,24 @@ export class Cpu extends CpuMemory {
       deliverEvent(this, EVENT_EXCEPTION, next.vector, next.errorCode);
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
+      if (e.vector === VMEXIT_VECTOR) return undefined;
       if (next.vector === 8) {
         this.faultChain.push(e.vector);
-        return 'triple-fault';
+        return this.shutdown();
       }
       return this.fault2(next, e);
     }
     return undefined;
+  }
+
+  /** A triple fault: shutdown, or in VMX non-root operation a VM exit (SDM Vol. 3C §25.2, reason 2). */
+  private shutdown(): StopReason | undefined {
+    const v = this.vmx;
+    if (v !== undefined && v.nonRoot) {
+      v.tripleFault();
+      return undefined;
+    }
+    return 'triple-fault';
   }
 
   /** Request a stop reason after the current instruction (HLT with nothing to wake it, shutdown). */

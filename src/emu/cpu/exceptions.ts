@@ -29,6 +29,8 @@ export function softwareInterrupt(c: Cpu, vector: number, kind: number): void {
  * faults (the caller turns that into #DF or a triple fault).
  */
 export function deliverEvent(c: Cpu, kind: number, vector: number, errorCode: number, returnRip: number = c.rip): void {
+  const filter = c.eventFilter;
+  if (filter !== undefined && filter(kind, vector, errorCode, returnRip)) return; // VMX non-root: it caused a VM exit
   const ext = kind === EVENT_EXTINT || kind === EVENT_NMI || kind === EVENT_EXCEPTION ? 1 : 0;
   const pushError = kind === EVENT_EXCEPTION && hasErrorCode(vector) && errorCode >= 0;
   materialize(c);

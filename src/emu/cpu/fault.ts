@@ -6,6 +6,12 @@
 export const DE = 0, DB = 1, NMI = 2, BP = 3, OF_VEC = 4, BR = 5, UD = 6, NM = 7, DF_VEC = 8;
 export const TS = 10, NP = 11, SS_VEC = 12, GP = 13, PF_VEC = 14, MF = 16, AC_VEC = 17, MC = 18, XM = 19;
 
+/**
+ * Not an exception: a VMX non-root VM exit was already performed in the middle of an
+ * instruction or event delivery (src/emu/vmx/vm-exit.ts); the CPU abandons the instruction.
+ */
+export const VMEXIT_VECTOR = -1;
+
 /** Short names of the exception vectors, for messages and traces. */
 export const VECTOR_NAMES: readonly string[] = [
   '#DE', '#DB', 'NMI', '#BP', '#OF', '#BR', '#UD', '#NM', '#DF', 'vector 9', '#TS', '#NP', '#SS', '#GP', '#PF',

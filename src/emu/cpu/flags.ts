@@ -16,6 +16,9 @@ export const IOPL_MASK = 0x3000, NT = 0x4000, RF = 0x10000, VM = 0x20000, AC = 0
 export const RF_FIXED1 = 0x2;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
 
+/** Slots of CpuState.lf. */
+export const LF_OP = 0, LF_SIZE = 1, LF_RES = 2, LF_RES_HI = 3, LF_DST = 4, LF_DST_HI = 5, LF_SRC = 6, LF_SRC_HI = 7;
+
 /** Lazy operation kinds. */
 export const OP_ADD = 0, OP_ADC = 1, OP_SUB = 2, OP_SBB = 3, OP_LOGIC = 4, OP_INC = 5, OP_DEC = 6;
 
@@ -29,10 +32,11 @@ for (let i = 0; i < 256; i++) {
 
 /** Records a flag-setting operation that defines all six arithmetic flags. */
 export function setLazy(s: CpuState, op: number, size: number, res: number, resHi: number, dst: number, dstHi: number, src: number, srcHi: number): void {
-  s.lfOp = op; s.lfSize = size;
-  s.lfRes = res; s.lfResHi = resHi;
-  s.lfDst = dst; s.lfDstHi = dstHi;
-  s.lfSrc = src; s.lfSrcHi = srcHi;
+  const lf = s.lf;
+  lf[LF_OP] = op; lf[LF_SIZE] = size;
+  lf[LF_RES] = res; lf[LF_RES_HI] = resHi;
+  lf[LF_DST] = dst; lf[LF_DST_HI] = dstHi;
+  lf[LF_SRC] = src; lf[LF_SRC_HI] = srcHi;
   s.lazyMask = ARITH;
 }
 
@@ -55,30 +59,32 @@ function below(size: number, a: number, aHi: number, b: number, bHi: number, orE
 }
 
 function lazyCF(s: CpuState): number {
-  const sz = s.lfSize;
-  switch (s.lfOp) {
-    case OP_ADD: return below(sz, s.lfRes, s.lfResHi, s.lfDst, s.lfDstHi, false) ? CF : 0;
+  const lf = s.lf;
+  const sz = lf[LF_SIZE];
+  switch (lf[LF_OP]) {
+    case OP_ADD: return below(sz, lf[LF_RES], lf[LF_RES_HI], lf[LF_DST], lf[LF_DST_HI], false) ? CF : 0;
     case OP_ADC: {
-      const cin = (s.lfRes - s.lfDst - s.lfSrc) & 1;
-      return below(sz, s.lfRes, s.lfResHi, s.lfDst, s.lfDstHi, cin !== 0) ? CF : 0;
+      const cin = (lf[LF_RES] - lf[LF_DST] - lf[LF_SRC]) & 1;
+      return below(sz, lf[LF_RES], lf[LF_RES_HI], lf[LF_DST], lf[LF_DST_HI], cin !== 0) ? CF : 0;
     }
-    case OP_SUB: return below(sz, s.lfDst, s.lfDstHi, s.lfSrc, s.lfSrcHi, false) ? CF : 0;
+    case OP_SUB: return below(sz, lf[LF_DST], lf[LF_DST_HI], lf[LF_SRC], lf[LF_SRC_HI], false) ? CF : 0;
     case OP_SBB: {
-      const cin = (s.lfDst - s.lfSrc - s.lfRes) & 1;
-      return below(sz, s.lfDst, s.lfDstHi, s.lfSrc, s.lfSrcHi, cin !== 0) ? CF : 0;
+      const cin = (lf[LF_DST] - lf[LF_SRC] - lf[LF_RES]) & 1;
+      return below(sz, lf[LF_DST], lf[LF_DST_HI], lf[LF_SRC], lf[LF_SRC_HI], cin !== 0) ? CF : 0;
     }
     default: return 0; // logic: CF = 0; INC/DEC never leave CF lazy
   }
 }
 
 function lazyOF(s: CpuState): number {
+  const lf = s.lf;
   let w: number;
-  switch (s.lfOp) {
+  switch (lf[LF_OP]) {
     case OP_ADD: case OP_ADC: case OP_INC:
-      w = signWord(s.lfSize, (s.lfDst ^ s.lfRes) & (s.lfSrc ^ s.lfRes), (s.lfDstHi ^ s.lfResHi) & (s.lfSrcHi ^ s.lfResHi));
+      w = signWord(lf[LF_SIZE], (lf[LF_DST] ^ lf[LF_RES]) & (lf[LF_SRC] ^ lf[LF_RES]), (lf[LF_DST_HI] ^ lf[LF_RES_HI]) & (lf[LF_SRC_HI] ^ lf[LF_RES_HI]));
       break;
     case OP_SUB: case OP_SBB: case OP_DEC:
-      w = signWord(s.lfSize, (s.lfDst ^ s.lfSrc) & (s.lfDst ^ s.lfRes), (s.lfDstHi ^ s.lfSrcHi) & (s.lfDstHi ^ s.lfResHi));
+      w = signWord(lf[LF_SIZE], (lf[LF_DST] ^ lf[LF_SRC]) & (lf[LF_DST] ^ lf[LF_RES]), (lf[LF_DST_HI] ^ lf[LF_SRC_HI]) & (lf[LF_DST_HI] ^ lf[LF_RES_HI]));
       break;
     default: return 0;
   }
@@ -86,19 +92,22 @@ function lazyOF(s: CpuState): number {
 }
 
 function lazyAF(s: CpuState): number {
+  const lf = s.lf;
   // Logic operations leave AF undefined; Intel cores clear it.
-  return s.lfOp === OP_LOGIC ? 0 : (s.lfDst ^ s.lfSrc ^ s.lfRes) & AF;
+  return lf[LF_OP] === OP_LOGIC ? 0 : (lf[LF_DST] ^ lf[LF_SRC] ^ lf[LF_RES]) & AF;
 }
 
 function lazyZF(s: CpuState): number {
-  const sz = s.lfSize;
-  const r = s.lfRes;
-  if (sz === 8) return (r | s.lfResHi) === 0 ? ZF : 0;
+  const lf = s.lf;
+  const sz = lf[LF_SIZE];
+  const r = lf[LF_RES];
+  if (sz === 8) return (r | lf[LF_RES_HI]) === 0 ? ZF : 0;
   return (sz === 4 ? r : sz === 2 ? r & 0xffff : r & 0xff) === 0 ? ZF : 0;
 }
 
 function lazySF(s: CpuState): number {
-  return signWord(s.lfSize, s.lfRes, s.lfResHi) < 0 ? SF : 0;
+  const lf = s.lf;
+  return signWord(lf[LF_SIZE], lf[LF_RES], lf[LF_RES_HI]) < 0 ? SF : 0;
 }
 
 export function getCF(s: CpuState): number {
@@ -114,7 +123,8 @@ export function getOF(s: CpuState): number {
   return (s.lazyMask & OF) !== 0 ? lazyOF(s) : s.flagsVal & OF;
 }
 export function getPF(s: CpuState): number {
-  return (s.lazyMask & PF) !== 0 ? PARITY[s.lfRes & 0xff] : s.flagsVal & PF;
+  const lf = s.lf;
+  return (s.lazyMask & PF) !== 0 ? PARITY[lf[LF_RES] & 0xff] : s.flagsVal & PF;
 }
 export function getAF(s: CpuState): number {
   return (s.lazyMask & AF) !== 0 ? lazyAF(s) : s.flagsVal & AF;
@@ -122,11 +132,12 @@ export function getAF(s: CpuState): number {
 
 /** The full RFLAGS value (low 32 bits; the upper half is reserved and zero). */
 export function getFlags(s: CpuState): number {
+  const lf = s.lf;
   const m = s.lazyMask;
   if (m === 0) return s.flagsVal;
   let f = s.flagsVal & ~m;
   if ((m & CF) !== 0) f |= lazyCF(s);
-  if ((m & PF) !== 0) f |= PARITY[s.lfRes & 0xff];
+  if ((m & PF) !== 0) f |= PARITY[lf[LF_RES] & 0xff];
   if ((m & AF) !== 0) f |= lazyAF(s);
   if ((m & ZF) !== 0) f |= lazyZF(s);
   if ((m & SF) !== 0) f |= lazySF(s);
@@ -154,20 +165,22 @@ export function setArith(s: CpuState, mask: number, value: number): void {
  * given eagerly (shifts, rotates through the lazy path, multiplications, bit scans).
  */
 export function setResultFlags(s: CpuState, size: number, res: number, resHi: number, eager: number): void {
+  const lf = s.lf;
   if (s.lazyMask !== 0) materialize(s);
   s.flagsVal = (s.flagsVal & ~(CF | OF | AF)) | eager;
-  s.lfOp = OP_LOGIC; s.lfSize = size;
-  s.lfRes = res; s.lfResHi = resHi;
+  lf[LF_OP] = OP_LOGIC; lf[LF_SIZE] = size;
+  lf[LF_RES] = res; lf[LF_RES_HI] = resHi;
   s.lazyMask = PF | ZF | SF;
 }
 
 /** INC/DEC: all arithmetic flags but CF (SDM Vol. 2 INC, DEC "Flags Affected"). */
 export function setIncDec(s: CpuState, op: number, size: number, res: number, resHi: number, dst: number, dstHi: number): void {
+  const lf = s.lf;
   if ((s.lazyMask & CF) !== 0) s.flagsVal = (s.flagsVal & ~CF) | lazyCF(s);
-  s.lfOp = op; s.lfSize = size;
-  s.lfRes = res; s.lfResHi = resHi;
-  s.lfDst = dst; s.lfDstHi = dstHi;
-  s.lfSrc = 1; s.lfSrcHi = 0;
+  lf[LF_OP] = op; lf[LF_SIZE] = size;
+  lf[LF_RES] = res; lf[LF_RES_HI] = resHi;
+  lf[LF_DST] = dst; lf[LF_DST_HI] = dstHi;
+  lf[LF_SRC] = 1; lf[LF_SRC_HI] = 0;
   s.lazyMask = ARITH & ~CF;
 }
 

@@ -54,6 +54,7 @@ export function readMsr(c: Cpu, index: number): void {
     case MSR_FS_BASE: lo = c.segBaseLo[FS]; hi = c.segBaseHi[FS]; break;
     case MSR_GS_BASE: lo = c.segBaseLo[GS]; hi = c.segBaseHi[GS]; break;
     default: {
+      if (c.vmx !== undefined && c.vmx.readMsr(index)) return; // VMX capability MSRs (SDM Vol. 3D Appendix A)
       const v = c.msrLo.get(index);
       if (v === undefined) throw new CpuFault(GP, 0, `RDMSR of unknown MSR 0x${index.toString(16)}`);
       lo = v; hi = c.msrHi.get(index) ?? 0;
@@ -88,6 +89,7 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
       c.msrLo.set(index, lo); c.msrHi.set(index, hi);
       break;
     default:
+      if (c.vmx !== undefined) c.vmx.writeMsr(index); // the VMX capability MSRs are read-only: #GP
       if (!c.msrLo.has(index)) throw new CpuFault(GP, 0, `WRMSR of unknown MSR 0x${index.toString(16)}`);
       c.msrLo.set(index, lo); c.msrHi.set(index, hi);
   }

@@ -47,23 +47,29 @@ export const MODE_REAL = 0, MODE_PROTECTED = 1, MODE_V8086 = 2, MODE_COMPAT = 3,
 export class CpuState {
   /** GPRs as int32 halves: regs[2n] low, regs[2n+1] high. */
   readonly regs = new Int32Array(32);
+  /**
+   * RIP and the next instruction's RIP live in a Float64Array: a field holding values
+   * outside V8's small-integer range would be a boxed double, slower on every instruction.
+   */
+  readonly pc = new Float64Array(3);
   /** RIP (signed canonical in 64-bit mode, unsigned EIP/IP otherwise). */
-  rip = 0;
+  get rip(): number { return this.pc[0]; }
+  set rip(v: number) { this.pc[0] = v; }
+  /** RIP of the instruction after the current one (branches overwrite it; committed on success). */
+  get nextRip(): number { return this.pc[1]; }
+  set nextRip(v: number) { this.pc[1] = v; }
 
   // ---- RFLAGS (see flags.ts for the lazy arithmetic flags) ----
   /** RFLAGS bits that are not lazy, plus the arithmetic bits not listed in `lazyMask`. */
   flagsVal = RF_FIXED1;
   /** Which arithmetic flags (CF PF AF ZF SF OF bits) must be computed from the lf* fields. */
   lazyMask = 0;
-  /** Last flag-setting operation: kind (flags.ts OP_*), size in bytes, result and operands as int32 halves. */
-  lfOp = 0;
-  lfSize = 4;
-  lfRes = 0;
-  lfResHi = 0;
-  lfDst = 0;
-  lfDstHi = 0;
-  lfSrc = 0;
-  lfSrcHi = 0;
+  /**
+   * Last flag-setting operation (flags.ts LF_* slots): kind (OP_*), size in bytes, result and
+   * operands as int32 halves. An Int32Array rather than fields: int32 values outside V8's
+   * small-integer range would make the fields boxed doubles.
+   */
+  readonly lf = new Int32Array(8);
 
   // ---- segments: ES CS SS DS FS GS LDTR TR ----
   readonly segSel = new Int32Array(8);

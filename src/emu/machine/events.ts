@@ -3,21 +3,14 @@
 // runtime/session split, DESIGN.md). No node `events` import, so src/emu stays portable.
 import type { MachineStop } from './stop-reason.js';
 
-/** An exception or interrupt the CPU is about to deliver (trace hooks). */
+/** An external interrupt (through the 8259A or the local APIC) or NMI the CPU is about to deliver. */
 export interface DeliveredEvent {
-  /** 'exception' (faults and traps), 'interrupt' (external, through the PIC or APIC), 'nmi'. */
-  kind: 'exception' | 'interrupt' | 'nmi';
+  kind: 'interrupt' | 'nmi';
   vector: number;
-  /** Error code pushed with the exception, -1 when none. */
-  errorCode: number;
-  /** RIP at the moment of delivery (the faulting instruction for faults). */
+  /** RIP of the instruction the handler's IRET returns to. */
   rip: number;
   /** Instructions retired so far. */
   icount: number;
-  /** CR2 for #PF. */
-  cr2: number;
-  /** Why the CPU raised it (e.g. which instruction is not emulated), when known. */
-  detail: string;
 }
 
 export interface MachineEventMap {
@@ -25,7 +18,7 @@ export interface MachineEventMap {
   serial: { byte: number; port: number };
   /** A byte written to the 0xE9 debug console. */
   console: { byte: number };
-  /** An exception or interrupt being delivered (only while tracing is enabled). */
+  /** An external interrupt or NMI being delivered (while Machine.traceInterrupts is set). */
   event: DeliveredEvent;
   /** The CPU executed HLT (once per halt, before the machine waits for an interrupt). */
   halt: { rip: number; interruptsEnabled: boolean };

@@ -22,8 +22,8 @@ export interface InstructionCounter {
 const NO_COUNTER: InstructionCounter = { icount: 0 };
 
 export class MachineClock extends VirtualClock {
-  /** Instruction count (in `now` units) at which the slice the CPU is running ends. */
-  sliceEnd = Infinity;
+  /** Instruction count (in `now` units) at which the slice the CPU is running ends; -Infinity between slices. */
+  sliceEnd = -Infinity;
   /** Called when a timer is armed for before `sliceEnd`. */
   onEarlierDeadline: () => void = () => {};
   private counter: InstructionCounter = NO_COUNTER;

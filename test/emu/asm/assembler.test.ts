@@ -168,3 +168,79 @@ describe('relocatable objects', () => {
     expect(loadedImage(images[1])).toEqual(loadedImage(images[0]));
   });
 });
+
+/** `readelf -rW` relocation lines as "offset type symbol+addend", sorted by offset. */
+function relocations(obj: Uint8Array): string[] {
+  return gnuOnFile('readelf', ['-rW'], 'x.o', obj).split('\n')
+    .map((l) => /^([0-9a-f]+)\s+[0-9a-f]+\s+(R_\S+)\s+[0-9a-f]+\s+(.*)$/.exec(l.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => `${m[1]} ${m[2]} ${m[3].replace(/\s+/g, '')}`)
+    .sort();
+}
+
+describe('relocation types', () => {
+  // Direct branches to global, weak and undefined symbols (R_X86_64_PLT32 in 64-bit code with
+  // no addend), indirect and RIP-relative operands (PC32), 16/32-bit code in an ELF64 object,
+  // global symbols defined in this section (a call stays relocated, a relaxed jmp does not).
+  const SRC = `.globl g
+call foo
+call foo+4
+jmp foo
+jne foo
+jmp foo-4
+call *foo(%rip)
+jmp *foo(%rip)
+call g
+jmp g
+je g
+leaq g(%rip), %rax
+call loc2
+.weak w
+call w
+jmp w
+.long g - .
+.code32
+call foo
+jmp foo
+.code16
+call foo
+jmp foo
+.code64
+g: ret
+.section .text.other,"ax"
+loc2: ret
+`;
+  it('are those GNU as 2.40 writes (readelf -r)', () => {
+    const r = assemble(SRC, { file: 'r.s' });
+    expect(r.diagnostics).toEqual([]);
+    const gas = withTemp((dir) => {
+      writeFiles(dir, { 'r.s': SRC });
+      expect(run('as', ['--64', '-o', 'r.o', 'r.s'], dir).status).toBe(0);
+      return new Uint8Array(readFileSync(join(dir, 'r.o')));
+    });
+    const theirs = relocations(gas);
+    expect(theirs.some((l) => l.includes('R_X86_64_PLT32'))).toBe(true);
+    expect(relocations(writeObject(r.object))).toEqual(theirs);
+  });
+});
+
+describe('encoder warnings', () => {
+  it('are reported as located warnings, as GNU as prints its "Warning:" lines', () => {
+    const src = [
+      '.text', 'movb $0x100, %al', 'addl $1, %eax', 'add $1, (%rax)', 'jmp %rax', 'call (%rbx)',
+      'movw $0x12345, %ax', 'nop', 'stos', '1: jmp 1b', 'inc (%rcx)', '',
+    ].join('\n');
+    const gas = withTemp((dir) => {
+      writeFiles(dir, { 'w.s': src });
+      const r = run('as', ['--64', '-o', 'w.o', 'w.s'], dir);
+      expect(r.status).toBe(0);
+      return [...r.stderr.matchAll(/^w\.s:(\d+): Warning: (.*)$/gm)].map((m) => `${m[1]}: ${m[2]}`);
+    });
+    expect(gas.length).toBeGreaterThanOrEqual(5);
+    const r = assemble(src, { file: 'w.s' });
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const ours = r.diagnostics.filter((d) => d.severity === 'warning');
+    expect(ours.map((d) => `${d.line}: ${d.message}`)).toEqual(gas);
+    for (const d of ours) expect(d.file).toBe('w.s');
+  });
+});

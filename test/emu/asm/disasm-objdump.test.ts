@@ -127,3 +127,25 @@ describe('disassembler robustness', () => {
     expect(disassemble(lea, 0, 0x401000n, 64, sym).text).toBe('lea    0x9(%rip),%rax        # 401010 <foo+0x10>');
   });
 });
+
+describe('branch targets at high addresses vs objdump', () => {
+  // rel8/rel16/rel32 jmp, call and jcc, forward and backward, with and without 66: in 16-bit
+  // code a rel16 target wraps inside the 64 KiB segment of the instruction's address.
+  const code = Uint8Array.from([
+    0xe8, 0x16, 0x00, 0xe8, 0x00, 0x80, 0xe9, 0x30, 0xff, 0xeb, 0x80, 0x75, 0x10,
+    0x0f, 0x85, 0x00, 0xf0, 0x66, 0xe8, 0x00, 0x00, 0x00, 0x80, 0x66, 0xe9, 0xf0, 0xff, 0xff, 0xff,
+    0xe2, 0xfe, 0xe3, 0x05,
+  ]);
+  it.each([
+    [16, 0x1000aa], [16, 0x10fff0], [16, 0xfffff0], [32, 0x1000aa], [32, 0x7ffffff0], [64, 0x1000aa],
+  ] as const)('%i-bit code at 0x%s', (mode, vma) => {
+    const od = objdumpText(code, mode, vma);
+    expect(od.length).toBeGreaterThan(8);
+    const bad: string[] = [];
+    for (const o of od) {
+      const ours = disassemble(code, o.offset - vma, BigInt(o.offset), mode);
+      if (ours.length !== o.bytes.length || ours.text !== o.text) bad.push(`${o.offset.toString(16)}: objdump "${o.text}" ours "${ours.text}"`);
+    }
+    expect(bad).toEqual([]);
+  });
+});

@@ -4,7 +4,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { VmEntryChecker, checkVmEntry, ENTRY_CHECK_CATALOGUE, formatEntryFailure } from '../../../src/emu/vmx/entry-checks';
-import { long64, prot32, baseMemory, FACTS64, FACTS32, PAE_PDPT } from './entry-checks.fixture';
+import { SUPPORTED_VMCS_FIELDS, fieldByName } from '../../../src/emu/vmx/vmcs-fields';
+import { long64, prot32, realMode, v86, baseMemory, FACTS64, FACTS32, PAE_PDPT, type FakeVmcs } from './entry-checks.fixture';
+
+const encOf = (name: string): number => fieldByName(name)!.field.encoding;
 
 describe('VM-entry check cache', () => {
   it('skips the VMCS-only checks for an unchanged VMCS and runs them again after invalidate()', () => {
@@ -31,7 +34,7 @@ describe('VM-entry check cache', () => {
     const v = prot32();
     const m = baseMemory();
     expect(checker.check(v, FACTS64, m).ok).toBe(true);
-    m.write32(PAE_PDPT + 24, 0x105); // PDPTE3 present with reserved bit 8... and bit 2
+    m.write32(PAE_PDPT + 24, 0x105); // PDPTE3: present, reserved bits 2 and 8 set
     const r = checker.check(v, FACTS64, m);
     expect(r.ok ? 'ok' : r.check.id).toBe('guest.pdpte-reserved');
     expect(checker.fullRuns).toBe(1);
@@ -44,6 +47,55 @@ describe('VM-entry check cache', () => {
     const r = checker.check(v, FACTS32, baseMemory());
     expect(r.ok ? 'ok' : r.check.id).toBe('host.outside-ia32e-guest');
     expect(checker.fullRuns).toBe(2);
+  });
+
+  it('a VMWRITE to a field no check reads (GUEST_RSP, CR0_READ_SHADOW) keeps the cache', () => {
+    const checker = new VmEntryChecker();
+    const v = long64();
+    expect(checker.check(v, FACTS64, baseMemory()).ok).toBe(true);
+    for (const name of ['GUEST_RSP', 'CR0_READ_SHADOW', 'EXCEPTION_BITMAP', 'TSC_OFFSET']) {
+      v.set(name, 0x12345678, 0x9abc);
+      checker.invalidate(encOf(name));
+    }
+    expect(checker.check(v, FACTS64, baseMemory()).ok).toBe(true);
+    expect(checker.fullRuns).toBe(1);
+  });
+
+  it('a VMWRITE to GUEST_RIP re-runs only the RIP check (SDM 26.3.1.4)', () => {
+    const checker = new VmEntryChecker();
+    const v = long64();
+    expect(checker.check(v, FACTS64, baseMemory()).ok).toBe(true);
+    v.set('GUEST_RIP', 0x100003);
+    checker.invalidate(encOf('GUEST_RIP'));
+    expect(checker.check(v, FACTS64, baseMemory()).ok).toBe(true);
+    v.set('GUEST_RIP', 0, 0x8000);
+    checker.invalidate(encOf('GUEST_RIP'));
+    const r = checker.check(v, FACTS64, baseMemory());
+    expect(r.ok ? 'ok' : r.check.id).toBe('guest.rip-canonical');
+    expect(checker.fullRuns).toBe(1);
+    v.set('GUEST_RIP', 0x100000);
+    checker.invalidate(encOf('GUEST_RIP'));
+    expect(checker.check(v, FACTS64, baseMemory()).ok).toBe(true);
+  });
+
+  it('for every VMCS field, a VMWRITE then invalidate(encoding) gives the same result as a fresh check', () => {
+    const values: readonly (readonly [number, number])[] = [[0, 0], [-1, -1], [0x80000000 | 0, 1], [0x1000, 0], [0x13, 0x8000], [2, 0]];
+    for (const base of [long64, prot32, realMode, v86]) {
+      for (const f of SUPPORTED_VMCS_FIELDS) {
+        if (f.area === 'exit-info') continue;
+        for (const [lo, hi] of values) {
+          const v: FakeVmcs = base();
+          const checker = new VmEntryChecker();
+          expect(checker.check(v, FACTS64, baseMemory()).ok).toBe(true);
+          const is64 = f.width === '64' || f.width === 'natural';
+          v.values.set(f.encoding, [f.width === '16' ? lo & 0xffff : lo, is64 ? hi : 0]);
+          checker.invalidate(f.width === '64' && hi !== 0 ? f.encoding | 1 : f.encoding);
+          const cached = checker.check(v, FACTS64, baseMemory());
+          const fresh = checkVmEntry(v, FACTS64, baseMemory());
+          expect(cached, `${f.name}=${lo}:${hi}`).toEqual(fresh);
+        }
+      }
+    }
   });
 
   it('does not cache a failure: a fixed VMCS passes on the next entry', () => {

@@ -91,7 +91,7 @@ export function emitPlan(plan: EncodingPlan, prefixes: PrefixSet, mode: CodeMode
   }
 
   const out = new InsnBuilder();
-  out.bytes(legacy.filter((b) => b !== 0));
+  for (const b of legacy) if (b !== 0) out.byte(b);
   if (plan.mandatory !== undefined) out.byte(plan.mandatory);
   if (needRex) out.byte(0x40 | rex);
   const op = plan.opcode;
@@ -106,13 +106,13 @@ export function emitPlan(plan: EncodingPlan, prefixes: PrefixSet, mode: CodeMode
       out.byte((e.mod << 6) | ((reg & 7) << 3) | e.rm);
       if (e.sib !== undefined) out.byte(e.sib);
       if (e.dispSize !== 0) {
-        if (e.ripRel && e.disp.symbol !== undefined) out.pcrel(e.disp, 4);
+        if (e.ripRel && e.disp.symbol !== undefined) out.pcrel(e.disp, 4, false);
         else out.field(e.disp, e.dispSize, e.addrSize === 64 && !plan.dispUnsigned);
       }
     }
   }
   if (plan.moffs) out.field(plan.moffs.value, plan.moffs.size, plan.moffs.signed);
-  if (plan.rel) out.pcrel(plan.rel.value, plan.rel.size);
+  if (plan.rel) out.pcrel(plan.rel.value, plan.rel.size, true);
   for (const imm of plan.imms) out.field(imm.value, imm.size, imm.signed);
   return out.finish();
 }

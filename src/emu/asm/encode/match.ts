@@ -47,7 +47,8 @@ type Mem = MemOperand;
 type Imm = Extract<Operand, { kind: 'imm' }>;
 type Reg = Extract<Operand, { kind: 'reg' }>;
 
-const isGpr = (op: Operand | undefined): op is Reg => op?.kind === 'reg' && op.reg.cls === 'gpr';
+/** A general register operand (%riz/%eiz are only names for "no index" in an address). */
+const isGpr = (op: Operand | undefined): op is Reg => op?.kind === 'reg' && op.reg.cls === 'gpr' && op.reg.noIndex !== true;
 const isImm = (op: Operand | undefined): op is Imm => op?.kind === 'imm';
 const isMem = (op: Operand | undefined): op is Mem => op?.kind === 'mem';
 /** A bare `expr` with no registers: a branch target or an absolute address. */

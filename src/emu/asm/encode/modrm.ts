@@ -41,6 +41,7 @@ export function addressSize(op: MemOperand, mode: CodeMode, addrPrefix: boolean)
   const toggled: AddrSize = mode === 64 ? 32 : mode === 32 ? 16 : 32;
   if (regs.length === 0) return addrPrefix ? toggled : mode;
   const bytes = regs[0].size;
+  if (op.base?.noIndex) throw badAddress(op);
   for (const r of regs) {
     if (r.cls !== 'gpr' && r.cls !== 'rip') throw badAddress(op);
     if (r.size !== bytes) throw badAddress(op);
@@ -122,7 +123,8 @@ function encode32(op: MemOperand, addrSize: 32 | 64, mode: CodeMode): MemEncodin
     // mod=00 rm=101: RIP-relative disp32 in 64-bit mode (SDM §2.2.1.6).
     return { mod: 0, rm: 5, dispSize: 4, disp: disp ?? ZERO, ripRel: true, rex: 0, addrSize, defaultSeg: 'ds' };
   }
-  if (index !== undefined && (index.num & 15) === 4) throw badAddress(op); // %esp/%rsp cannot be an index
+  // %esp/%rsp cannot be an index: SIB.index = 100 means none, which %riz/%eiz name.
+  if (index !== undefined && (index.num & 15) === 4 && !index.noIndex) throw badAddress(op);
   const scaleBits = [1, 2, 4, 8].indexOf(op.scale);
   if (scaleBits < 0) throw badAddress(op);
   let rex = 0;

@@ -41,6 +41,7 @@ export function miscHandler(f: OpcodeForm): Handler | undefined {
       checkIopl(c);
       if ((c.flagsVal & IF) === 0) {
         c.flagsVal |= IF;
+        c.movSsShadow = false;
         c.interruptShadow = true; // interrupts are recognized after the next instruction (SDM Vol. 2 STI)
         c.checkInterrupts();
       }

@@ -81,6 +81,7 @@ export function writeCr0(c: Cpu, lo: number, hi: number): void {
     throw new CpuFault(GP, 0, 'a PAE PDPTE has reserved bits set');
   }
   v |= 0;
+  if (c.vmx !== undefined) c.vmx.checkCrWrite(0, v); // fixed bits in VMX operation (SDM Vol. 3C §23.8)
   c.cr0 = v;
   c.efer = efer;
   c.pagingChanged();
@@ -96,6 +97,7 @@ export function writeCr4(c: Cpu, lo: number, hi: number): void {
   if (paePaging(c.cr0, lo, c.efer) && ((c.cr4 ^ lo) & (CR4_PAE | CR4_PSE | CR4_PGE)) !== 0 && c.mmu.pdptesInvalid(c.cr3Lo)) {
     throw new CpuFault(GP, 0, 'a PAE PDPTE has reserved bits set');
   }
+  if (c.vmx !== undefined) c.vmx.checkCrWrite(4, lo); // fixed bits in VMX operation (SDM Vol. 3C §23.8)
   c.cr4 = lo;
   c.pagingChanged();
 }
@@ -224,7 +226,7 @@ function movToSreg(c: Cpu, d: DecodedInsn): void {
   if (seg === CS || seg > GS) throw new CpuFault(UD, -1, 'MOV to CS or to a non-existent segment register');
   const sel = c.readE(d, 2);
   loadDataSegment(c, seg, sel);
-  if (seg === SS) { c.interruptShadow = true; c.attention = true; }
+  if (seg === SS) { c.interruptShadow = true; c.movSsShadow = true; c.attention = true; }
 }
 
 function movFromSreg(c: Cpu, d: DecodedInsn): void {
@@ -537,7 +539,7 @@ export function systemHandler(f: OpcodeForm): Handler | undefined {
         const sel = c.peek(s, 0);
         loadDataSegment(c, seg, sel);
         c.adjustSp(s);
-        if (seg === SS) { c.interruptShadow = true; c.attention = true; }
+        if (seg === SS) { c.interruptShadow = true; c.movSsShadow = true; c.attention = true; }
       };
     }
     case 'les': return (c, d) => loadFarPointer(c, d, ES);

@@ -16,6 +16,12 @@ export interface RegInfo {
   readonly needsRex: boolean;
   /** ah/ch/dh/bh cannot be encoded together with any REX prefix. */
   readonly highByte: boolean;
+  /**
+   * %riz / %eiz: not a register but "no index" (SIB.index = 100 without REX.X, SDM Vol. 2
+   * Table 2-3) written out, as objdump prints a SIB byte that has no index. Valid only as the
+   * index of a memory operand; `num` is 4, the encoding of that field.
+   */
+  readonly noIndex?: boolean;
 }
 
 const GPR64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi'];
@@ -52,6 +58,8 @@ function buildTable(): Map<string, RegInfo> {
     add({ name: `cr${n}`, cls: 'cr', num: n, size: 8, needsRex: n >= 8, highByte: false });
     add({ name: `db${n}`, cls: 'dr', num: n, size: 8, needsRex: n >= 8, highByte: false });
   }
+  add({ name: 'riz', cls: 'gpr', num: 4, size: 8, needsRex: false, highByte: false, noIndex: true });
+  add({ name: 'eiz', cls: 'gpr', num: 4, size: 4, needsRex: false, highByte: false, noIndex: true });
   add({ name: 'rip', cls: 'rip', num: 0, size: 8, needsRex: false, highByte: false });
   add({ name: 'eip', cls: 'rip', num: 0, size: 4, needsRex: false, highByte: false });
   return m;

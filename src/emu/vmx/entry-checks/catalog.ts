@@ -18,20 +18,31 @@
  *   index of the failing entry (reported by the MSR-load path, not by these checks).
  */
 
+import { VMXERR, EXIT_REASON, ENTRY_FAILURE_QUALIFICATIONS } from '../exit-reasons';
+import { VMX_EXIT_REASONS_FAILED_VMENTRY } from '../bit-fields';
+
 export type EntryCheckStage = 'controls' | 'host-state' | 'guest-state' | 'msr-load';
 
-/** VM-instruction error numbers for failed checks on controls / host state (SDM §30.4). */
-export const VMXERR_ENTRY_INVALID_CONTROL_FIELD = 7;
-export const VMXERR_ENTRY_INVALID_HOST_STATE_FIELD = 8;
-/** Exit-reason field values for VM-entry failures (SDM §24.9.1, Appendix C): bit 31 | basic reason. */
-export const EXIT_REASON_INVALID_STATE = 33;
-export const EXIT_REASON_MSR_LOAD_FAIL = 34;
-export const VMX_EXIT_REASONS_FAILED_VMENTRY = 0x80000000;
+function defined(v: number | undefined, what: string): number {
+  if (v === undefined) throw new Error(`entry-checks: the VMX tables define no ${what}`);
+  return v;
+}
+function qualificationNumber(name: string): number {
+  for (const [k, [n]] of Object.entries(ENTRY_FAILURE_QUALIFICATIONS)) if (n === name) return Number(k);
+  throw new Error(`entry-checks: the VMX tables define no ${name}`);
+}
+
+/** VM-instruction error numbers for failed checks on controls / host state (SDM §30.4), from exit-reasons.ts. */
+export const VMXERR_ENTRY_INVALID_CONTROL_FIELD = defined(VMXERR.ENTRY_INVALID_CONTROL_FIELD, 'VMXERR_ENTRY_INVALID_CONTROL_FIELD');
+export const VMXERR_ENTRY_INVALID_HOST_STATE_FIELD = defined(VMXERR.ENTRY_INVALID_HOST_STATE_FIELD, 'VMXERR_ENTRY_INVALID_HOST_STATE_FIELD');
+/** Basic exit reasons of VM-entry failures (SDM Appendix C); bit 31 of the exit-reason field marks them (SDM §24.9.1). */
+export const EXIT_REASON_INVALID_STATE = defined(EXIT_REASON.INVALID_STATE, 'EXIT_REASON_INVALID_STATE');
+export const EXIT_REASON_MSR_LOAD_FAIL = defined(EXIT_REASON.MSR_LOAD_FAIL, 'EXIT_REASON_MSR_LOAD_FAIL');
 /** Exit qualifications for reason 33 (SDM §26.8), vmx.h ENTRY_FAIL_* values. */
-export const ENTRY_FAIL_DEFAULT = 0;
-export const ENTRY_FAIL_PDPTE = 2;
-export const ENTRY_FAIL_NMI = 3;
-export const ENTRY_FAIL_VMCS_LINK_PTR = 4;
+export const ENTRY_FAIL_DEFAULT = qualificationNumber('ENTRY_FAIL_DEFAULT');
+export const ENTRY_FAIL_PDPTE = qualificationNumber('ENTRY_FAIL_PDPTE');
+export const ENTRY_FAIL_NMI = qualificationNumber('ENTRY_FAIL_NMI');
+export const ENTRY_FAIL_VMCS_LINK_PTR = qualificationNumber('ENTRY_FAIL_VMCS_LINK_PTR');
 
 /** What the VMLAUNCH/VMRESUME that failed must do. */
 export type EntryFailureOutcome =

@@ -212,21 +212,21 @@ function checkExecutionControls(r: VmcsReader, p: EntryCheckProcessor, caps: Cap
   // EPTP (SDM Table 24-8).
   if (s.ept) {
     const lo = r.lo(EPT_POINTER), hi = r.hi(EPT_POINTER);
-    const v = hex64(lo, hi);
+    const v = (): string => hex64(lo, hi);
     const mt = lo & VMX_EPTP_MT_MASK;
     const mtOk = (mt === 0 && (caps.eptVpidLo & EPT_CAP_MEMTYPE_UC) !== 0) || (mt === 6 && (caps.eptVpidLo & EPT_CAP_MEMTYPE_WB) !== 0);
-    if (!mtOk) return fail(EPTP_MEMTYPE, ['EPT_POINTER'], `EPT_POINTER=${v} has memory type ${mt} (${MEMORY_TYPES[mt]}); this processor supports UC (0) and WB (6) for EPT paging structures`);
+    if (!mtOk) return fail(EPTP_MEMTYPE, ['EPT_POINTER'], `EPT_POINTER=${v()} has memory type ${mt} (${MEMORY_TYPES[mt]}); this processor supports UC (0) and WB (6) for EPT paging structures`);
     if ((lo & VMX_EPTP_PWL_MASK) !== VMX_EPTP_PWL_4 || (caps.eptVpidLo & EPT_CAP_PAGE_WALK_4) === 0) {
-      return fail(EPTP_WALK, ['EPT_POINTER'], `EPT_POINTER=${v} has page-walk length ${((lo & VMX_EPTP_PWL_MASK) >>> 3) + 1}; bits 5:3 must be 3 (a 4-level EPT walk)`);
+      return fail(EPTP_WALK, ['EPT_POINTER'], `EPT_POINTER=${v()} has page-walk length ${((lo & VMX_EPTP_PWL_MASK) >>> 3) + 1}; bits 5:3 must be 3 (a 4-level EPT walk)`);
     }
     if ((lo & VMX_EPTP_AD_ENABLE_BIT) !== 0 && (caps.eptVpidLo & EPT_CAP_AD_FLAGS) === 0) {
-      return fail(EPTP_AD, ['EPT_POINTER'], `EPT_POINTER=${v} sets bit 6 (EPT accessed/dirty flags), which this processor does not support`);
+      return fail(EPTP_AD, ['EPT_POINTER'], `EPT_POINTER=${v()} sets bit 6 (EPT accessed/dirty flags), which this processor does not support`);
     }
     if ((lo & VMX_EPTP_SSS_ENABLE_BIT) !== 0 && (caps.eptVpidLo & EPT_CAP_SSS) === 0) {
-      return fail(EPTP_SSS, ['EPT_POINTER'], `EPT_POINTER=${v} sets bit 7 (supervisor shadow-stack control), which this processor does not support`);
+      return fail(EPTP_SSS, ['EPT_POINTER'], `EPT_POINTER=${v()} sets bit 7 (supervisor shadow-stack control), which this processor does not support`);
     }
-    if ((lo & VMX_EPTP_RESERVED_LOW) !== 0) return fail(EPTP_RESERVED, ['EPT_POINTER'], `EPT_POINTER=${v} sets reserved bits 11:8`);
-    if (beyondMaxPhys(lo, hi, p.maxPhysAddr)) return fail(EPTP_WIDTH, ['EPT_POINTER'], `EPT_POINTER=${v} sets bits beyond the ${p.maxPhysAddr}-bit physical-address width`);
+    if ((lo & VMX_EPTP_RESERVED_LOW) !== 0) return fail(EPTP_RESERVED, ['EPT_POINTER'], `EPT_POINTER=${v()} sets reserved bits 11:8`);
+    if (beyondMaxPhys(lo, hi, p.maxPhysAddr)) return fail(EPTP_WIDTH, ['EPT_POINTER'], `EPT_POINTER=${v()} sets bits beyond the ${p.maxPhysAddr}-bit physical-address width`);
   }
   // Unrestricted guest needs EPT (the guest's unpaged modes run on guest-physical addresses).
   if (s.unrestricted && !s.ept) {

@@ -142,17 +142,31 @@ export interface EntryState {
   ia32eGuest: boolean;
   guestCr0: number;
   guestCr4: number;
+  /** GUEST_CS_AR_BYTES (its L bit decides the RIP check). */
+  guestCsAr: number;
 }
 
 export function newEntryState(): EntryState {
-  return { pin: 0, proc: 0, proc2: 0, exit: 0, entry: 0, unrestricted: false, ept: false, ia32eGuest: false, guestCr0: 0, guestCr4: 0 };
+  return { pin: 0, proc: 0, proc2: 0, exit: 0, entry: 0, unrestricted: false, ept: false, ia32eGuest: false, guestCr0: 0, guestCr4: 0, guestCsAr: 0 };
 }
 
-/** Full-access encoding of a field, by vmx.h name (resolved at module load from the one table). */
+const READ_BY_CHECKS = new Set<number>();
+
+/**
+ * Full-access encoding of a field, by vmx.h name (resolved at module load from the one table).
+ * Every field a check can read is resolved through here, so `READ_BY_CHECKS` is exactly the set
+ * of fields whose change can change the outcome of the checks.
+ */
 export function enc(name: string): number {
   const f = fieldByName(name);
   if (f === undefined || f.high) throw new Error(`entry-checks: no VMCS field ${name}`);
+  READ_BY_CHECKS.add(f.field.encoding);
   return f.field.encoding;
+}
+
+/** Whether some check reads the field (full or high encoding); filled as the check modules load. */
+export function isReadByChecks(encoding: number): boolean {
+  return READ_BY_CHECKS.has(encoding & ~1);
 }
 
 /** Segment registers in VMCS order (SDM Appendix B): ES CS SS DS FS GS LDTR TR. */
@@ -210,13 +224,16 @@ export function regBit(rows: readonly (readonly [number, string])[], prefix: str
  */
 export function fixedBits(name: string, lo: number, hi: number, fixed0: MsrValue, fixed1: MsrValue, relax: number,
   rows: readonly (readonly [number, string])[], c0: EntryCheck, c1: EntryCheck, extraFields: readonly string[] = []): EntryCheckFailure | undefined {
-  const v = hex64(lo, hi);
-  const missing = u32(fixed0.lo & ~relax & ~lo);
-  if (missing !== 0) return fail(c0, [name, ...extraFields], `${name}=${v} must set ${bitList(missing, regBit(rows, name))} in VMX operation`);
+  const v = (): string => hex64(lo, hi);
+  const missing = u32(fixed0.lo & ~relax & ~lo), missingHi = u32(fixed0.hi & ~hi);
+  if (missing !== 0 || missingHi !== 0) {
+    const names = [bitList(missing, regBit(rows, name)), bitList(missingHi, (b) => `${name} bit ${b + 32}`)].filter((t) => t !== '').join(', ');
+    return fail(c0, [name, ...extraFields], `${name}=${v()} must set ${names} in VMX operation`);
+  }
   const extraLo = u32(lo & ~fixed1.lo), extraHi = u32(hi & ~fixed1.hi);
   if (extraLo !== 0 || extraHi !== 0) {
     const names = [bitList(extraLo, regBit(rows, name)), bitList(extraHi, (b) => `${name} bit ${b + 32}`)].filter((t) => t !== '').join(', ');
-    return fail(c1, [name], `${name}=${v} sets ${names}, which must be 0 in VMX operation`);
+    return fail(c1, [name], `${name}=${v()} sets ${names}, which must be 0 in VMX operation`);
   }
   return undefined;
 }

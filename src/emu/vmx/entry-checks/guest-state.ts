@@ -171,6 +171,12 @@ function gProblem(i: number): string {
 const DATA_SEGS = [DS, ES, FS, GS] as const;
 /** CS, SS, DS, ES, FS, GS in SDM order. */
 const CODE_DATA_SEGS = [CS, SS, DS, ES, FS, GS] as const;
+/** Bases that must be canonical (LDTR only when usable), and those whose bits 63:32 must be 0 when usable. */
+const CANONICAL_BASE_SEGS = [TR, FS, GS, LDTR] as const;
+const HIGH_BASE_SEGS = [SS, DS, ES] as const;
+const SYSENTER_FIELDS = [['GUEST_SYSENTER_ESP', GUEST_SYSENTER_ESP], ['GUEST_SYSENTER_EIP', GUEST_SYSENTER_EIP]] as const;
+const DTR_BASES = [['GUEST_GDTR_BASE', GUEST_GDTR_BASE], ['GUEST_IDTR_BASE', GUEST_IDTR_BASE]] as const;
+const DTR_LIMITS = [['GUEST_GDTR_LIMIT', GUEST_GDTR_LIMIT], ['GUEST_IDTR_LIMIT', GUEST_IDTR_LIMIT]] as const;
 
 export function checkGuestState(r: VmcsReader, p: EntryCheckProcessor, caps: Caps, s: EntryState): EntryCheckFailure | undefined {
   const ia32e = s.ia32eGuest;
@@ -209,7 +215,7 @@ export function checkGuestState(r: VmcsReader, p: EntryCheckProcessor, caps: Cap
   if ((s.entry & LOAD_DEBUG_CONTROLS) !== 0 && r.hi(GUEST_DR7) !== 0) {
     return fail(DR7, ['GUEST_DR7', 'VM_ENTRY_CONTROLS'], `GUEST_DR7=${hex64(r.lo(GUEST_DR7), r.hi(GUEST_DR7))} sets bits 63:32 with VM_ENTRY_LOAD_DEBUG_CONTROLS=1`);
   }
-  for (const [name, e] of [['GUEST_SYSENTER_ESP', GUEST_SYSENTER_ESP], ['GUEST_SYSENTER_EIP', GUEST_SYSENTER_EIP]] as const) {
+  for (const [name, e] of SYSENTER_FIELDS) {
     const lo = r.lo(e), hi = r.hi(e);
     if (!isCanonical(lo, hi, p.linearAddressBits)) return fail(SYSENTER, [name], `${name}=${hex64(lo, hi)} is not a canonical address`);
   }
@@ -253,12 +259,12 @@ export function checkGuestState(r: VmcsReader, p: EntryCheckProcessor, caps: Cap
       }
     }
   }
-  for (const i of [TR, FS, GS, LDTR]) {
+  for (const i of CANONICAL_BASE_SEGS) {
     if (i === LDTR && !usable(LDTR)) continue;
     if (!isCanonical(baseLo[i], baseHi[i], p.linearAddressBits)) return fail(BASE_CANONICAL, [baseName(i)], `${baseName(i)}=${hex64(baseLo[i], baseHi[i])} is not a canonical address`);
   }
   if (baseHi[CS] !== 0) return fail(CS_BASE_HIGH, ['GUEST_CS_BASE'], `GUEST_CS_BASE=${hex64(baseLo[CS], baseHi[CS])} sets bits 63:32`);
-  for (const i of [SS, DS, ES]) {
+  for (const i of HIGH_BASE_SEGS) {
     if (usable(i) && baseHi[i] !== 0) return fail(BASE_HIGH, [baseName(i)], `${baseName(i)}=${hex64(baseLo[i], baseHi[i])} sets bits 63:32 (the segment is usable)`);
   }
   // Limit fields.
@@ -354,23 +360,19 @@ export function checkGuestState(r: VmcsReader, p: EntryCheckProcessor, caps: Cap
   }
 
   // ---- 26.3.1.3 descriptor-table registers ----
-  for (const [name, e] of [['GUEST_GDTR_BASE', GUEST_GDTR_BASE], ['GUEST_IDTR_BASE', GUEST_IDTR_BASE]] as const) {
+  for (const [name, e] of DTR_BASES) {
     const lo = r.lo(e), hi = r.hi(e);
     if (!isCanonical(lo, hi, p.linearAddressBits)) return fail(DT_BASE, [name], `${name}=${hex64(lo, hi)} is not a canonical address`);
   }
-  for (const [name, e] of [['GUEST_GDTR_LIMIT', GUEST_GDTR_LIMIT], ['GUEST_IDTR_LIMIT', GUEST_IDTR_LIMIT]] as const) {
+  for (const [name, e] of DTR_LIMITS) {
     const v = u32(r.lo(e));
     if (v > 0xffff) return fail(DT_LIMIT, [name], `${name}=${hex(v)} sets bits 31:16; descriptor-table limits are 16 bits`);
   }
 
   // ---- 26.3.1.4 RIP and RFLAGS ----
-  const ripLo = r.lo(GUEST_RIP), ripHi = r.hi(GUEST_RIP);
-  const long64 = ia32e && (ar[CS] & AR_L) !== 0;
-  if (!long64 && ripHi !== 0) {
-    return fail(RIP_HIGH, ['GUEST_RIP', ...(ia32e ? ['GUEST_CS_AR_BYTES'] : ['VM_ENTRY_CONTROLS'])],
-      `GUEST_RIP=${hex64(ripLo, ripHi)} sets bits 63:32, but the guest does not start in 64-bit mode (${ia32e ? 'GUEST_CS_AR_BYTES.L=0' : 'VM_ENTRY_IA32E_MODE=0'})`);
-  }
-  if (long64 && !isCanonical(ripLo, ripHi, p.linearAddressBits)) return fail(RIP_CANONICAL, ['GUEST_RIP'], `GUEST_RIP=${hex64(ripLo, ripHi)} is not a canonical address`);
+  s.guestCsAr = ar[CS];
+  f = checkGuestRip(r, p, s);
+  if (f !== undefined) return f;
   const rflagsHi = r.hi(GUEST_RFLAGS);
   const rfReserved = u32(rflags & 0xffc08028);
   if (rfReserved !== 0 || rflagsHi !== 0) return fail(RFLAGS_RESERVED, ['GUEST_RFLAGS'], `GUEST_RFLAGS=${hex64(rflags, rflagsHi)} sets reserved bits (63:22, 15, 5 or 3 must be 0)`);
@@ -453,3 +455,19 @@ export function checkGuestState(r: VmcsReader, p: EntryCheckProcessor, caps: Cap
   return undefined;
 }
 
+/**
+ * SDM 26.3.1.4, RIP: bits 63:32 are 0 unless the guest starts in 64-bit mode, where RIP is
+ * canonical. Also run alone by the cache when GUEST_RIP is the only field written since the
+ * last entry passed (the usual "skip the instruction" exit handler): no other check reads it.
+ */
+export function checkGuestRip(r: VmcsReader, p: EntryCheckProcessor, s: EntryState): EntryCheckFailure | undefined {
+  const ia32e = s.ia32eGuest;
+  const ripLo = r.lo(GUEST_RIP), ripHi = r.hi(GUEST_RIP);
+  const long64 = ia32e && (s.guestCsAr & AR_L) !== 0;
+  if (!long64 && ripHi !== 0) {
+    return fail(RIP_HIGH, ['GUEST_RIP', ...(ia32e ? ['GUEST_CS_AR_BYTES'] : ['VM_ENTRY_CONTROLS'])],
+      `GUEST_RIP=${hex64(ripLo, ripHi)} sets bits 63:32, but the guest does not start in 64-bit mode (${ia32e ? 'GUEST_CS_AR_BYTES.L=0' : 'VM_ENTRY_IA32E_MODE=0'})`);
+  }
+  if (long64 && !isCanonical(ripLo, ripHi, p.linearAddressBits)) return fail(RIP_CANONICAL, ['GUEST_RIP'], `GUEST_RIP=${hex64(ripLo, ripHi)} is not a canonical address`);
+  return undefined;
+}

@@ -48,6 +48,7 @@ const HOST_IA32_SYSENTER_EIP = enc('HOST_IA32_SYSENTER_EIP');
 const HOST_IA32_PAT = enc('HOST_IA32_PAT');
 const HOST_IA32_EFER = enc('HOST_IA32_EFER');
 const HOST_RIP = enc('HOST_RIP');
+const SYSENTER_FIELDS = [['HOST_IA32_SYSENTER_ESP', HOST_IA32_SYSENTER_ESP], ['HOST_IA32_SYSENTER_EIP', HOST_IA32_SYSENTER_EIP]] as const;
 const HOST_SELECTORS: readonly (readonly [string, number])[] = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS', 'TR'].map((s) => [`HOST_${s}_SELECTOR`, enc(`HOST_${s}_SELECTOR`)]);
 const HOST_CS_SELECTOR = enc('HOST_CS_SELECTOR');
 const HOST_SS_SELECTOR = enc('HOST_SS_SELECTOR');
@@ -72,7 +73,7 @@ export function checkHostState(r: VmcsReader, p: EntryCheckProcessor, caps: Caps
   if (f !== undefined) return f;
   const cr3Lo = r.lo(HOST_CR3), cr3Hi = r.hi(HOST_CR3);
   if (beyondMaxPhys(cr3Lo, cr3Hi, p.maxPhysAddr)) return fail(CR3_WIDTH, ['HOST_CR3'], `HOST_CR3=${hex64(cr3Lo, cr3Hi)} sets bits beyond the ${p.maxPhysAddr}-bit physical-address width`);
-  for (const [name, e] of [['HOST_IA32_SYSENTER_ESP', HOST_IA32_SYSENTER_ESP], ['HOST_IA32_SYSENTER_EIP', HOST_IA32_SYSENTER_EIP]] as const) {
+  for (const [name, e] of SYSENTER_FIELDS) {
     const lo = r.lo(e), hi = r.hi(e);
     if (!isCanonical(lo, hi, p.linearAddressBits)) return fail(SYSENTER, [name], `${name}=${hex64(lo, hi)} is not a canonical address`);
   }

@@ -1,0 +1,252 @@
+/**
+ * VM exits (SDM Vol. 3C chapter 27): record the exit information (§27.2), save guest state
+ * (§27.3), store guest MSRs (§27.4), load host state (§27.5) and host MSRs (§27.6), then leave
+ * VMX non-root operation: the root dispatch array, no event filter, no EPT.
+ *
+ * Callers (non-root.ts, ept.ts, vm-entry.ts for entry failures) first call `beginExit` and set
+ * the extra information their reason has (instruction length and information, interruption
+ * information, guest-linear/physical address), then `vmExit`. When the exit interrupts an
+ * instruction half-way (EPT violation, an exception), the caller then throws
+ * `VM_EXIT_TAKEN` so the CPU abandons the instruction: RIP was saved as the instruction's own,
+ * as the SDM requires for fault-like exits.
+ */
+
+import type { Cpu } from '../cpu/cpu';
+import { CpuFault, VMEXIT_VECTOR } from '../cpu/fault';
+import { getFlags, materialize } from '../cpu/flags';
+import { MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, readMsr, writeMsr } from '../cpu/msrs';
+import {
+  AR_DB, AR_G, AR_L, AR_P, AR_S, AR_UNUSABLE, CR0_ET, CS, DS, EFER_LMA, EFER_LME, ES, FS, GS, LDTR, SS, TR,
+} from '../cpu/state';
+import {
+  EXIT_HOST_64, EXIT_LOAD_EFER, EXIT_LOAD_PAT, EXIT_SAVE_DEBUG, EXIT_SAVE_EFER, EXIT_SAVE_PAT, EXIT_SAVE_TIMER, ENTRY_IA32E,
+} from './control-bits';
+import { setNested } from './ept';
+import { OFF } from './vmcs';
+import type { Vmx } from './vmx';
+
+/** Thrown after a VM exit performed in the middle of an instruction or event delivery. */
+export const VM_EXIT_TAKEN = new CpuFault(VMEXIT_VECTOR, -1, 'VM exit');
+
+const TWO32 = 4294967296;
+const SEGS = [ES, CS, SS, DS, FS, GS, LDTR, TR];
+const SEG_NAMES = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS', 'LDTR', 'TR'];
+const O_SEL = SEG_NAMES.map((s) => OFF[`GUEST_${s}_SELECTOR`]);
+const O_BASE = SEG_NAMES.map((s) => OFF[`GUEST_${s}_BASE`]);
+const O_LIMIT = SEG_NAMES.map((s) => OFF[`GUEST_${s}_LIMIT`]);
+const O_AR = SEG_NAMES.map((s) => OFF[`GUEST_${s}_AR_BYTES`]);
+const HOST_SEL = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'].map((s) => OFF[`HOST_${s}_SELECTOR`]);
+const O = OFF;
+
+/** Interruptibility-state bits (SDM Table 24-3). */
+const INTR_STI = 1, INTR_MOV_SS = 2, INTR_NMI = 8;
+
+/** Clears the per-exit information before a cause fills in what it has. */
+export function beginExit(v: Vmx): void {
+  v.exitQualLo = 0; v.exitQualHi = 0;
+  v.exitGuestLinear = 0; v.exitGuestPhysical = 0;
+  v.exitInstrLen = 0; v.exitInstrInfo = 0;
+  v.exitIntrInfo = 0; v.exitIntrError = 0;
+}
+
+/** Saves the guest state into the VMCS (SDM §27.3). */
+function saveGuestState(v: Vmx, c: Cpu): void {
+  const m = v.vmcs;
+  materialize(c);
+  m.w64(O.GUEST_CR0, c.cr0, 0);
+  m.w64(O.GUEST_CR3, c.cr3Lo, c.cr3Hi);
+  m.w64(O.GUEST_CR4, c.cr4, 0);
+  if ((v.exitCtl & EXIT_SAVE_DEBUG) !== 0) m.w64(O.GUEST_DR7, c.dr7, 0);
+  m.wNum(O.GUEST_RSP, c.regs[9] * TWO32 + (c.regs[8] >>> 0));
+  m.wNum(O.GUEST_RIP, c.rip);
+  m.w64(O.GUEST_RFLAGS, getFlags(c), 0);
+  for (let i = 0; i < 8; i++) {
+    const s = SEGS[i];
+    m.w16(O_SEL[i], c.segSel[s]);
+    m.w64(O_BASE[i], c.segBaseLo[s], c.segBaseHi[s]);
+    m.w32(O_LIMIT[i], c.segLimit[s]);
+    m.w32(O_AR[i], c.segAr[s]);
+  }
+  m.wNum(O.GUEST_GDTR_BASE, c.gdtrBase);
+  m.w32(O.GUEST_GDTR_LIMIT, c.gdtrLimit);
+  m.wNum(O.GUEST_IDTR_BASE, c.idtrBase);
+  m.w32(O.GUEST_IDTR_LIMIT, c.idtrLimit);
+  m.w32(O.GUEST_SYSENTER_CS, c.msrLo.get(MSR_SYSENTER_CS) ?? 0);
+  m.w64(O.GUEST_SYSENTER_ESP, c.msrLo.get(MSR_SYSENTER_ESP) ?? 0, c.msrHi.get(MSR_SYSENTER_ESP) ?? 0);
+  m.w64(O.GUEST_SYSENTER_EIP, c.msrLo.get(MSR_SYSENTER_EIP) ?? 0, c.msrHi.get(MSR_SYSENTER_EIP) ?? 0);
+  if ((v.exitCtl & EXIT_SAVE_EFER) !== 0) m.w64(O.GUEST_IA32_EFER, c.efer, 0);
+  if ((v.exitCtl & EXIT_SAVE_PAT) !== 0) m.w64(O.GUEST_IA32_PAT, c.msrLo.get(MSR_PAT) ?? 0, c.msrHi.get(MSR_PAT) ?? 0);
+  let intr = v.guestNmiBlocked ? INTR_NMI : 0;
+  if (c.interruptShadow) intr |= c.movSsShadow ? INTR_MOV_SS : INTR_STI;
+  m.w32(O.GUEST_INTERRUPTIBILITY_INFO, intr);
+  m.w32(O.GUEST_ACTIVITY_STATE, c.halted ? 1 : 0);
+  m.w64(O.GUEST_PENDING_DBG_EXCEPTIONS, 0, 0);
+  if ((v.exitCtl & EXIT_SAVE_TIMER) !== 0 && v.timerDeadline !== Infinity) {
+    const left = Math.max(0, Math.ceil((v.timerDeadline - v.tscNow()) / v.timerTicks));
+    m.w32(O.VMX_PREEMPTION_TIMER_VALUE, Math.min(left, 0xffffffff) | 0);
+  }
+  // IA32_VMX_MISC[5]: the exit stores IA32_EFER.LMA into "IA-32e mode guest" (SDM §27.2, A.6).
+  const entry = m.r32(O.VM_ENTRY_CONTROLS);
+  m.w32(O.VM_ENTRY_CONTROLS, (c.efer & EFER_LMA) !== 0 ? entry | ENTRY_IA32E : entry & ~ENTRY_IA32E);
+}
+
+/** Stores guest MSRs into the VM-exit MSR-store area (SDM §27.4); false on failure (VMX abort 1). */
+function storeMsrs(v: Vmx, c: Cpu): boolean {
+  const m = v.vmcs;
+  const count = m.r32(O.VM_EXIT_MSR_STORE_COUNT) >>> 0;
+  if (count === 0) return true;
+  const area = m.rNum(O.VM_EXIT_MSR_STORE_ADDR);
+  const r = c.regs;
+  const eax = r[0], eaxHi = r[1], edx = r[4], edxHi = r[5];
+  try {
+    for (let i = 0; i < count; i++) {
+      const e = area + 16 * i;
+      const index = m.read32(e) >>> 0;
+      if (m.read32(e + 4) !== 0 || index === 0x8b || (index >>> 8) === 8) return false;
+      readMsr(c, index);
+      m.write32(e + 8, r[0]);
+      m.write32(e + 12, r[4]);
+    }
+  } catch (e) {
+    if (e instanceof CpuFault) return false;
+    throw e;
+  } finally {
+    r[0] = eax; r[1] = eaxHi; r[4] = edx; r[5] = edxHi;
+  }
+  return true;
+}
+
+/**
+ * Loads MSRs from an MSR-load area (VM entry §26.4, VM exit §27.6). Returns 0 on success, or
+ * the 1-based index of the failing entry (SDM: FS/GS base, x2APIC MSRs, reserved bits 63:32
+ * of the entry's first quadword, or a value WRMSR would refuse with #GP).
+ */
+export function loadMsrList(v: Vmx, c: Cpu, area: number, count: number): number {
+  const m = v.vmcs;
+  for (let i = 0; i < count; i++) {
+    const e = area + 16 * i;
+    const index = m.read32(e) >>> 0;
+    if (m.read32(e + 4) !== 0 || index === 0xc0000100 || index === 0xc0000101 || (index >>> 8) === 8 || index === 0x9b) return i + 1;
+    try {
+      writeMsr(c, index, m.read32(e + 8), m.read32(e + 12));
+    } catch (err) {
+      if (err instanceof CpuFault) return i + 1;
+      throw err;
+    }
+  }
+  return 0;
+}
+
+/** Loads the host state (SDM §27.5): control registers, MSRs, segments, descriptor tables, RIP/RSP/RFLAGS. */
+export function loadHostState(v: Vmx, c: Cpu): void {
+  const m = v.vmcs;
+  const host64 = (v.exitCtl & EXIT_HOST_64) !== 0;
+  c.cr0 = m.r32(O.HOST_CR0) | CR0_ET;
+  c.cr4 = m.r32(O.HOST_CR4);
+  c.cr3Lo = m.r32(O.HOST_CR3);
+  c.cr3Hi = host64 ? m.r32(O.HOST_CR3 + 4) : 0;
+  c.dr7 = 0x400;
+  if ((v.exitCtl & EXIT_LOAD_EFER) !== 0) c.efer = m.r32(O.HOST_IA32_EFER);
+  else c.efer = host64 ? c.efer | EFER_LMA | EFER_LME : c.efer & ~(EFER_LMA | EFER_LME);
+  if ((v.exitCtl & EXIT_LOAD_PAT) !== 0) {
+    c.msrLo.set(MSR_PAT, m.r32(O.HOST_IA32_PAT));
+    c.msrHi.set(MSR_PAT, m.r32(O.HOST_IA32_PAT + 4));
+  }
+  c.msrLo.set(MSR_SYSENTER_CS, m.r32(O.HOST_IA32_SYSENTER_CS));
+  c.msrLo.set(MSR_SYSENTER_ESP, m.r32(O.HOST_IA32_SYSENTER_ESP));
+  c.msrHi.set(MSR_SYSENTER_ESP, host64 ? m.r32(O.HOST_IA32_SYSENTER_ESP + 4) : 0);
+  c.msrLo.set(MSR_SYSENTER_EIP, m.r32(O.HOST_IA32_SYSENTER_EIP));
+  c.msrHi.set(MSR_SYSENTER_EIP, host64 ? m.r32(O.HOST_IA32_SYSENTER_EIP + 4) : 0);
+  // Segments (SDM §27.5.2): flat, DPL 0; a null data selector makes the register unusable.
+  const data = AR_P | AR_S | 3 | AR_DB | AR_G;
+  for (let i = 0; i < 6; i++) {
+    const seg = SEGS[i];
+    const sel = m.r16(HOST_SEL[i]);
+    let baseLo = 0, baseHi = 0;
+    if (seg === FS || seg === GS) {
+      const o = seg === FS ? O.HOST_FS_BASE : O.HOST_GS_BASE;
+      baseLo = m.r32(o); baseHi = host64 ? m.r32(o + 4) : 0;
+    }
+    if (seg === CS) continue;
+    const unusable = (sel & 0xfff8) === 0 && seg !== SS ? AR_UNUSABLE : 0;
+    c.loadSegmentCache(seg, sel, baseLo, baseHi, 0xffffffff, data | unusable);
+  }
+  c.loadSegmentCache(TR, m.r16(O.HOST_TR_SELECTOR), m.r32(O.HOST_TR_BASE), host64 ? m.r32(O.HOST_TR_BASE + 4) : 0, 0x67, AR_P | 11);
+  c.loadSegmentCache(LDTR, 0, 0, 0, 0, AR_UNUSABLE);
+  c.gdtrBase = host64 ? m.rNum(O.HOST_GDTR_BASE) : m.r32(O.HOST_GDTR_BASE) >>> 0;
+  c.gdtrLimit = 0xffff;
+  c.idtrBase = host64 ? m.rNum(O.HOST_IDTR_BASE) : m.r32(O.HOST_IDTR_BASE) >>> 0;
+  c.idtrLimit = 0xffff;
+  const r = c.regs;
+  r[8] = m.r32(O.HOST_RSP); r[9] = host64 ? m.r32(O.HOST_RSP + 4) : 0;
+  const rip = host64 ? m.rNum(O.HOST_RIP) : m.r32(O.HOST_RIP) >>> 0;
+  materialize(c);
+  c.flagsVal = 2;
+  c.interruptShadow = false;
+  c.halted = false;
+  // CS last: its L bit and CR0/EFER decide the mode (updateMode).
+  c.loadSegmentCache(CS, m.r16(O.HOST_CS_SELECTOR), 0, 0, 0xffffffff, AR_P | AR_S | 11 | AR_G | (host64 ? AR_L : AR_DB));
+  c.rip = rip;
+  c.nextRip = rip;
+}
+
+/** Leaves non-root operation: root dispatch, no event hooks, no EPT; flushes what VPID-less exits flush. */
+export function leaveNonRoot(v: Vmx, c: Cpu): void {
+  v.nonRoot = false;
+  c.handlers = v.rootHandlers;
+  c.eventFilter = undefined;
+  c.nonRootService = undefined;
+  setNested(c, null);
+  c.pagingChanged(true);
+  c.mmu.flushAll();
+  c.translationsChanged();
+  c.attention = true;
+}
+
+/**
+ * Performs a VM exit with basic reason `reason` (or a full exit-reason field with bit 31 for
+ * VM-entry failures, `entryFailure`: no guest state is saved then, SDM §26.8).
+ */
+export function vmExit(v: Vmx, reason: number, entryFailure = false, message?: string): void {
+  const c = v.cpu;
+  const m = v.vmcs;
+  const tsc = v.tscNow();
+  m.w32(O.VM_EXIT_REASON, reason);
+  m.w64(O.EXIT_QUALIFICATION, v.exitQualLo, v.exitQualHi);
+  m.w32(O.VM_EXIT_INTR_INFO, v.exitIntrInfo);
+  m.w32(O.VM_EXIT_INTR_ERROR_CODE, v.exitIntrError);
+  m.w32(O.VM_EXIT_INSTRUCTION_LEN, v.exitInstrLen);
+  m.w32(O.VMX_INSTRUCTION_INFO, v.exitInstrInfo);
+  m.w32(O.IDT_VECTORING_INFO_FIELD, 0);
+  m.wNum(O.GUEST_LINEAR_ADDRESS, v.exitGuestLinear);
+  m.wNum(O.GUEST_PHYSICAL_ADDRESS, v.exitGuestPhysical);
+  // Every VM exit clears the valid bit of the VM-entry interruption-information field (SDM §27.2.5).
+  m.w32(O.VM_ENTRY_INTR_INFO_FIELD, m.r32(O.VM_ENTRY_INTR_INFO_FIELD) & 0x7fffffff);
+  let abort = 0;
+  if (!entryFailure) {
+    saveGuestState(v, c);
+    if (!storeMsrs(v, c)) abort = 1;
+  }
+  const guestRip = c.rip;
+  v.timerDeadline = Infinity;
+  loadHostState(v, c);
+  leaveNonRoot(v, c);
+  if (abort === 0) {
+    const failed = loadMsrList(v, c, m.rNum(O.VM_EXIT_MSR_LOAD_ADDR), m.r32(O.VM_EXIT_MSR_LOAD_COUNT) >>> 0);
+    if (failed !== 0) abort = 4;
+  }
+  v.checker.invalidate();
+  const basic = reason & 0xffff;
+  if (basic < v.exitCounts.length) v.exitCounts[basic]++;
+  v.lastExitReason = basic;
+  v.lastExitTsc = tsc;
+  v.recordExit(reason, guestRip, tsc, message);
+  if (abort !== 0) vmxAbort(v, abort);
+}
+
+/** VMX abort (SDM §27.7): the indicator goes into the VMCS and the processor shuts down. */
+function vmxAbort(v: Vmx, indicator: number): void {
+  v.vmcs.w32(4, indicator);
+  v.abortIndicator = indicator;
+  v.cpu.requestStop('triple-fault');
+}

@@ -1,0 +1,169 @@
+/**
+ * One logical processor's VMX: whether it is in VMX operation (root or non-root), the VMXON
+ * and current-VMCS pointers, the controls decoded from the VMCS at the last VM entry (so the
+ * non-root hooks test plain numbers, not memory), the last exit and entry failure, and the
+ * per-reason statistics tools ask for (issue 4 §7). The behaviour lives in one file per area,
+ * as Bochs splits it: discovery.ts (CPUID/MSRs/CR fixed bits), instructions.ts (SDM ch. 30),
+ * vm-entry.ts (ch. 26), vm-exit.ts (ch. 27), non-root.ts (ch. 25), ept.ts (ch. 28).
+ *
+ * `attachVmx(cpu)` gives a CPU its VMX: CPUID.1:ECX.VMX, the capability MSRs, CR4.VMXE and
+ * the VMX instructions then behave as on an Intel core with VT-x.
+ */
+
+import type { Cpu } from '../cpu/cpu';
+import type { Handler } from '../cpu/handlers/index';
+import { VmEntryChecker, type EntryCheckFailure } from './entry-checks';
+import { CurrentVmcs } from './vmcs';
+import { EptTranslator } from './ept';
+import { buildNonRootHandlers } from './non-root';
+import { PREEMPTION_TIMER_RATE } from './capabilities';
+
+/** What a VM exit reports to listeners (machine events, traces). */
+export interface VmExitEvent {
+  /** The full exit-reason field (bit 31: VM-entry failure). */
+  readonly exitReason: number;
+  readonly qualificationLo: number;
+  readonly qualificationHi: number;
+  readonly interruptionInfo: number;
+  /** Guest RIP saved in the VMCS (where the guest resumes unless the VMM moves it). */
+  readonly guestRip: number;
+  /** Instruction length for instruction exits (0 otherwise). */
+  readonly instructionLength: number;
+  /** Virtual TSC at the exit. */
+  readonly tsc: number;
+  /** For VM-entry failures (reason 33/34): the check that failed, as a sentence. */
+  readonly message?: string;
+}
+
+export interface VmEntryEvent {
+  readonly launch: boolean;
+  readonly guestRip: number;
+  readonly tsc: number;
+}
+
+/** A failed VM entry, as the CLI and the debugger show it. */
+export interface VmEntryFailureRecord {
+  readonly failure: EntryCheckFailure | undefined;
+  /** `VM entry failed: ... (SDM x.y): ...` */
+  readonly message: string;
+  readonly icount: number;
+}
+
+export class Vmx {
+  /** In VMX operation (after VMXON, before VMXOFF). */
+  inVmx = false;
+  /** In VMX non-root operation (between a VM entry and the next VM exit). */
+  nonRoot = false;
+  /** Physical address of the VMXON region; -1 outside VMX operation. */
+  vmxonPtr = -1;
+  readonly vmcs: CurrentVmcs;
+  readonly checker = new VmEntryChecker();
+  readonly ept: EptTranslator;
+  /** The root dispatch array (what the CPU runs outside non-root operation). */
+  readonly rootHandlers: readonly Handler[];
+  /** The non-root dispatch array: exiting instructions wrapped (non-root.ts). */
+  readonly nonRootHandlers: readonly Handler[];
+
+  // ---- controls of the current VM entry (decoded once at entry, SDM ch. 24) ----
+  pin = 0;
+  proc = 0;
+  /** Secondary controls in force (0 when "activate secondary controls" is 0). */
+  proc2 = 0;
+  exitCtl = 0;
+  entryCtl = 0;
+  exceptionBitmap = 0;
+  pfecMask = 0;
+  pfecMatch = 0;
+  cr0Mask = 0;
+  cr0Shadow = 0;
+  cr4Mask = 0;
+  cr4Shadow = 0;
+  cr3TargetCount = 0;
+  readonly cr3Targets = new Float64Array(4);
+  ioBitmapA = 0;
+  ioBitmapB = 0;
+  msrBitmap = 0;
+  tscOffsetLo = 0;
+  tscOffsetHi = 0;
+  /** VMX-preemption timer: TSC value at which it reaches zero (Infinity: not active). */
+  timerDeadline = Infinity;
+  /** Instruction count at entry (MTF: exit once an instruction completed). */
+  entryIcount = 0;
+  /** "Blocking by NMI" for the guest (interruptibility bit 3), kept across the entry. */
+  guestNmiBlocked = false;
+
+  // ---- exit information being assembled (vm-exit.ts) ----
+  exitQualLo = 0;
+  exitQualHi = 0;
+  exitGuestLinear = 0;
+  exitGuestPhysical = 0;
+  exitInstrLen = 0;
+  exitInstrInfo = 0;
+  exitIntrInfo = 0;
+  exitIntrError = 0;
+
+  // ---- for tools ----
+  /** TSC cycles per VMX-preemption-timer tick: 2^IA32_VMX_MISC[4:0] (SDM §25.5.1). */
+  readonly timerTicks = 2 ** PREEMPTION_TIMER_RATE;
+  /** Non-zero after a VMX abort (SDM §27.7): the indicator. */
+  abortIndicator = 0;
+  /** The last VM exit (undefined before the first). */
+  lastExit: VmExitEvent | undefined = undefined;
+  /** The last VM-entry failure (VMfailValid 7/8 or exit 33/34), with the failing check. */
+  lastEntryFailure: VmEntryFailureRecord | undefined = undefined;
+  /** VM exits per basic reason. */
+  readonly exitCounts = new Float64Array(128);
+  /** Virtual-TSC cycles spent in root operation after an exit, per basic reason (until the next entry). */
+  readonly rootCycles = new Float64Array(128);
+  entries = 0;
+  /** Reason and TSC of the last exit, for rootCycles. */
+  lastExitReason = -1;
+  lastExitTsc = 0;
+  onExit: ((e: VmExitEvent) => void) | undefined = undefined;
+  onEntry: ((e: VmEntryEvent) => void) | undefined = undefined;
+
+  constructor(readonly cpu: Cpu) {
+    this.vmcs = new CurrentVmcs(cpu.mem);
+    this.ept = new EptTranslator(this);
+    this.rootHandlers = cpu.handlers;
+    this.nonRootHandlers = buildNonRootHandlers(this, this.rootHandlers);
+  }
+
+  /** The virtual TSC (the CPU's clock, or the instruction count without one). */
+  tscNow(): number {
+    const t = this.cpu.tsc;
+    return t === undefined ? this.cpu.icount : (t.tscHigh() >>> 0) * 4294967296 + (t.tscLow() >>> 0);
+  }
+
+  /** Is there a current VMCS (SDM §24.1: the pointer is not FFFFFFFF_FFFFFFFFH)? */
+  get hasCurrentVmcs(): boolean {
+    return this.vmcs.base >= 0;
+  }
+
+  /** Records a finished VM exit for tools and tells the listener (vm-exit.ts). */
+  recordExit(exitReason: number, guestRip: number, tsc: number, message: string | undefined): void {
+    const e: VmExitEvent = {
+      exitReason, qualificationLo: this.exitQualLo, qualificationHi: this.exitQualHi, interruptionInfo: this.exitIntrInfo,
+      guestRip, instructionLength: this.exitInstrLen, tsc, message,
+    };
+    this.lastExit = e;
+    this.onExit?.(e);
+  }
+
+  /** Forget everything (processor reset). */
+  reset(): void {
+    this.inVmx = false;
+    this.nonRoot = false;
+    this.vmxonPtr = -1;
+    this.vmcs.base = -1;
+    this.checker.invalidate();
+  }
+}
+
+/** Gives `cpu` VMX (CPUID.1:ECX.VMX = 1, capability MSRs, VMX instructions); returns its state. */
+export function attachVmx(cpu: Cpu): Vmx {
+  const v = new Vmx(cpu);
+  cpu.vmx = v;
+  cpu.vmxAvailable = true;
+  return v;
+}
