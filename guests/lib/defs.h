@@ -11,10 +11,31 @@
 #define MB_MEMORY_INFO    (1 << 1)
 #define MB_AOUT_KLUDGE    (1 << 16)    /* load addresses in the header: an ELF64 file boots too */
 #define MB_BOOT_MAGIC     0x2BADB002   /* in %eax at entry */
-/* Multiboot information structure (3.3): flags and the command line field. */
+/* Multiboot information structure (3.3): its fields, flags, module list and memory map. */
 #define MBI_FLAGS         0
+#define MBI_MEM_LOWER     4            /* KiB below 640 KiB (flag bit 0) */
+#define MBI_MEM_UPPER     8            /* KiB from 1 MiB (flag bit 0) */
 #define MBI_CMDLINE       16
+#define MBI_MODS_COUNT    20           /* flag bit 3 */
+#define MBI_MODS_ADDR     24
+#define MBI_MMAP_LENGTH   44           /* flag bit 6 */
+#define MBI_MMAP_ADDR     48
+#define MBI_BOOT_LOADER_NAME 64        /* flag bit 9 */
+#define MBI_SIZE          0x78         /* up to the framebuffer fields */
+#define MBI_FLAG_MEMORY   (1 << 0)
 #define MBI_FLAG_CMDLINE  (1 << 2)
+#define MBI_FLAG_MODS     (1 << 3)
+#define MBI_FLAG_MMAP     (1 << 6)
+#define MBI_FLAG_LOADER_NAME (1 << 9)
+/* A module list entry (3.3): mod_start, mod_end, string, reserved. */
+#define MB_MOD_START      0
+#define MB_MOD_END        4
+#define MB_MOD_STRING     8
+#define MB_MOD_SIZE       16
+/* A memory map entry (3.3): size of the rest (20), base_addr, length, type. */
+#define MB_MMAP_ENTRY_SIZE 24
+#define MB_MMAP_AVAILABLE 1
+#define MB_MMAP_RESERVED  2
 
 /* Devices: 16550 UART on COM1, QEMU's isa-debug-exit, the 8254 PIT and port 0x61. */
 #define COM1              0x3F8

@@ -597,8 +597,10 @@ class Assembler implements EvalContext<Sym> {
       case '.incbin':
         this.incbin(ts, col);
         return;
-      case '.file': case '.ident': case '.loc': case '.arch': case '.section.note.GNU-stack': case '.sleb128': case '.uleb128':
-        if (name === '.sleb128' || name === '.uleb128') throw new SyntaxError_(`${name} is not supported yet`, col);
+      case '.sleb128': case '.uleb128':
+        this.leb128(ts, name === '.sleb128');
+        return;
+      case '.file': case '.ident': case '.loc': case '.arch': case '.section.note.GNU-stack':
         return;
       case '.lcomm': {
         // `.lcomm sym, size[, align]`: gas aligns to the largest of 8/4/2/1 that the size reaches.
@@ -811,6 +813,22 @@ class Assembler implements EvalContext<Sym> {
     }
   }
 
+  /**
+   * `.uleb128` / `.sleb128`: LEB128 numbers (DWARF 5 §7.6), of values known at this point
+   * (constants, or differences of labels already placed in one fragment). GNU as also sizes
+   * them after layout; that is not supported here and is reported as such.
+   */
+  private leb128(ts: TokenStream, signed: boolean): void {
+    for (;;) {
+      const at = ts.col();
+      const v = evaluate(this.bind(parseExpr(ts)), this);
+      if (v.add || v.sub) throw new SyntaxError_(`${signed ? '.sleb128' : '.uleb128'} of a value not known at this point is not supported`, at);
+      this.emitBytes(signed ? sleb128(BigInt.asIntN(64, v.addend)) : uleb128(BigInt.asUintN(64, v.addend)));
+      if (ts.atEnd()) return;
+      ts.expectOp(',');
+    }
+  }
+
   private strings(ts: TokenStream, zero: boolean): void {
     if (ts.atEnd()) return;
     for (;;) {
@@ -963,16 +981,17 @@ class Assembler implements EvalContext<Sym> {
     return { kind: 'sym', sym: this.sym(v.symbol), addend: v.addend };
   }
 
+  /** The encoder's operand; every field always present, so each kind has one object shape. */
   private operand(o: ParsedOperand): Operand {
     switch (o.kind) {
       case 'reg':
-        return o.indirect ? { kind: 'reg', reg: o.reg, indirect: true } : { kind: 'reg', reg: o.reg };
+        return { kind: 'reg', reg: o.reg, indirect: o.indirect };
       case 'imm':
         return { kind: 'imm', value: this.value(o.expr) };
       case 'mem':
         return {
-          kind: 'mem', seg: o.seg, base: o.base, index: o.index, scale: o.scale,
-          disp: o.disp ? this.value(o.disp) : undefined, ...(o.indirect ? { indirect: true } : {}),
+          kind: 'mem', seg: o.seg, disp: o.disp ? this.value(o.disp) : undefined, base: o.base, index: o.index, scale: o.scale,
+          indirect: o.indirect,
         };
     }
   }
@@ -1324,6 +1343,29 @@ function writeLittleEndian(out: Uint8Array, at: number, v: bigint, size: number)
     return;
   }
   out.set(littleEndian(v, size), at);
+}
+
+/** Unsigned LEB128: 7 bits a byte, low first, bit 7 set on all but the last. */
+function uleb128(v: bigint): number[] {
+  const out: number[] = [];
+  do {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    out.push(v !== 0n ? b | 0x80 : b);
+  } while (v !== 0n);
+  return out;
+}
+
+/** Signed LEB128: as unsigned, ending once the rest is the sign extension of the last byte's bit 6. */
+function sleb128(v: bigint): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    const done = (v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0);
+    out.push(done ? b : b | 0x80);
+    if (done) return out;
+  }
 }
 
 function fitsField(v: bigint, size: number, signed: boolean): boolean {

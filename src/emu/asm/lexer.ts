@@ -191,7 +191,11 @@ export function tokenize(text: string, col0 = 1): Token[] {
 }
 
 function numberToken(word: string, col: number): Token {
-  if (word.length < 10 && /^[1-9][0-9]*$|^0$/.test(word)) return { k: 'num', v: BigInt(word), col };
+  // Fast paths for the common spellings: short decimals and hex constants.
+  if (word.length < 16 && isDecimal(word)) return { k: 'num', v: BigInt(word), col };
+  if (word.length > 2 && word.length <= 18 && word.charCodeAt(0) === 48 && (word.charCodeAt(1) | 0x20) === 120 && isHexDigits(word, 2)) {
+    return { k: 'num', v: BigInt(word), col };
+  }
   const lref = /^(\d+)([fb])$/.exec(word);
   if (lref && !/^0b[01]+$/i.test(word)) return { k: 'lref', n: String(Number(lref[1])), dir: lref[2] as 'f' | 'b', col };
   let m: RegExpExecArray | null;
@@ -202,6 +206,22 @@ function numberToken(word: string, col: number): Token {
   else if (/^[1-9][0-9]*$/.test(word)) v = BigInt(word);
   else throw new SyntaxError_(`invalid number \`${word}'`, col);
   return { k: 'num', v: BigInt.asUintN(64, v), col };
+}
+
+/** `0`, or digits without a leading zero (a leading 0 means octal). */
+function isDecimal(w: string): boolean {
+  if (w === '0') return true;
+  if (w.charCodeAt(0) === 48) return false;
+  for (let i = 0; i < w.length; i++) if (!isDigit(w.charCodeAt(i))) return false;
+  return true;
+}
+
+function isHexDigits(w: string, from: number): boolean {
+  for (let i = from; i < w.length; i++) {
+    const c = w.charCodeAt(i) | 0x20;
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
 }
 
 /** Backslash escapes in strings and character constants (as `\n \t \b \f \r \\ \" \ooo \xHH`). */

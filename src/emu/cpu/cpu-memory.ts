@@ -22,6 +22,8 @@ const TLB_SIZE = 256;
 const TLB_MASK = TLB_SIZE - 1;
 const INVALID_TAG = 1; // never equal to a page-aligned low half
 const TWO32 = 4294967296;
+/** 2^-32: multiplying an exact multiple of 2^32 by it is exact, and cheaper than dividing. */
+const INV32 = 1 / 4294967296;
 const NO_PAGE = new Uint8Array(4096);
 
 export class CpuMemory extends CpuState {
@@ -33,6 +35,8 @@ export class CpuMemory extends CpuState {
   /** Linear address computed by ea() (int32 halves). */
   linLo = 0;
   linHi = 0;
+  /** RIP of the instruction after the current one (branches overwrite it; committed on success). */
+  nextRip = 0;
   /** Scratch for POPA (values are read before any register changes). */
   readonly popaScratch = new Int32Array(8);
   /** True in IA-32e 64-bit mode (cached from mode for the hot paths). */
@@ -284,7 +288,7 @@ export class CpuMemory extends CpuState {
       let t: number, h: number;
       if (b === REG_RIP) {
         t = this.nextRip + d.disp;
-        h = (t - (t >>> 0)) / TWO32;
+        h = (t - (t >>> 0)) * INV32;
         t = t >>> 0;
       } else {
         t = d.disp; h = 0; // a negative displacement borrows through the carry below
@@ -292,7 +296,7 @@ export class CpuMemory extends CpuState {
       }
       if (x >= 0) { const s = 1 << d.scale; t += (regs[2 * x] >>> 0) * s; h += regs[2 * x + 1] * s; }
       this.linLo = t | 0;
-      this.linHi = (h + (t - (t >>> 0)) / TWO32) | 0;
+      this.linHi = (h + (t - (t >>> 0)) * INV32) | 0;
       return;
     }
     let t = d.disp;
@@ -396,7 +400,7 @@ export class CpuMemory extends CpuState {
     const regs = this.regs;
     if (this.long64) {
       const t = (regs[8] >>> 0) + delta;
-      const hi = (regs[9] + (t - (t >>> 0)) / TWO32) | 0;
+      const hi = (regs[9] + (t - (t >>> 0)) * INV32) | 0;
       if (((hi << 16) >> 16) !== hi) throw new CpuFault(SS_VEC, 0, 'non-canonical stack address');
       this.linLo = t | 0;
       this.linHi = hi;
@@ -412,7 +416,7 @@ export class CpuMemory extends CpuState {
     const regs = this.regs;
     if (this.stackSize === 8) {
       const t = (regs[8] >>> 0) + delta;
-      regs[9] = (regs[9] + (t - (t >>> 0)) / TWO32) | 0;
+      regs[9] = (regs[9] + (t - (t >>> 0)) * INV32) | 0;
       regs[8] = t | 0;
     } else if (this.stackSize === 4) {
       regs[8] = (regs[8] + delta) | 0;

@@ -37,7 +37,7 @@
 import { PhysicalMemory } from '../memory/physical-memory';
 import { decode, DecodedInsn, PFX_LOCK, PFX_OPSIZE, type DecodeMode } from './decoder';
 import { CpuMemory } from './cpu-memory';
-import { CpuFault, GP, UD, VMEXIT_VECTOR } from './fault';
+import { CpuFault, GP, VMEXIT_VECTOR } from './fault';
 import type { Vmx } from '../vmx/vmx';
 import { IF, VM } from './flags';
 import { buildHandlers, INVALID_ENTRY, isLockable, isNearBranchJz, type Handler } from './handlers/index';
@@ -127,12 +127,11 @@ export class Cpu extends CpuMemory {
   private pendingStop: StopReason | undefined = undefined;
 
   // ---- decoded-instruction cache ----
-  private readonly icache: (DecodedInsn | undefined)[][] = [];
+  private readonly icache: ((DecodedInsn | undefined)[] | undefined)[] = [];
+  private readonly pagePool: (DecodedInsn | undefined)[][] = [];
   private readonly codePages: number[] = [];
-  /** RIP of the first byte of the current code page (pc[2]; NaN: no current page). */
-  private get fetchRipBase(): number { return this.pc[2]; }
-  private set fetchRipBase(v: number) { this.pc[2] = v; }
-  private fetchPage: (DecodedInsn | undefined)[] = [];
+  private fetchRipBase = NaN;
+  private fetchPage: (DecodedInsn | undefined)[] = new Array<DecodedInsn | undefined>(CACHE_PAGE).fill(undefined);
   private readonly scratch = new Uint8Array(16);
   private readonly crossInsn = new DecodedInsn();
   private readonly invalidInsn = new DecodedInsn();
@@ -223,17 +222,26 @@ export class Cpu extends CpuMemory {
   // ---- the decoded-instruction cache ---------------------------------------------------------
 
   private dropCodePage(pfn: number): void {
-    this.icache[pfn] = undefined as unknown as (DecodedInsn | undefined)[];
+    this.recyclePage(pfn);
     this.mem.clearCode(pfn);
     this.fetchRipBase = NaN;
     const i = this.codePages.indexOf(pfn);
     if (i >= 0) this.codePages.splice(i, 1);
   }
 
+  /** Empties a frame's decoded-instruction array and keeps it for reuse (code rewritten often, e.g. by loaders, costs no garbage). */
+  private recyclePage(pfn: number): void {
+    const page = this.icache[pfn];
+    if (page === undefined) return;
+    this.icache[pfn] = undefined;
+    page.fill(undefined);
+    if (this.pagePool.length < 16) this.pagePool.push(page);
+  }
+
   /** Drops every decoded instruction (cache full, or the debugger rewrote memory wholesale). */
   flushDecodeCache(): void {
     for (const pfn of this.codePages) {
-      this.icache[pfn] = undefined as unknown as (DecodedInsn | undefined)[];
+      this.recyclePage(pfn);
       this.mem.clearCode(pfn);
     }
     this.codePages.length = 0;
@@ -242,8 +250,7 @@ export class Cpu extends CpuMemory {
 
   /** The decoded instruction at RIP (fault: #PF on fetch, #GP beyond the CS limit). */
   fetch(): DecodedInsn {
-    const pc = this.pc;
-    const off = pc[0] - pc[2];
+    const off = this.rip - this.fetchRipBase;
     if (off >= 0 && off < CACHE_PAGE) {
       const d = this.fetchPage[off | 0];
       if (d !== undefined && d.mode === this.codeBits) return d;
@@ -269,15 +276,14 @@ export class Cpu extends CpuMemory {
     const bytes = phys < 4294967296 ? this.mem.pageForRead(pfn) : undefined;
     if (bytes === undefined) {
       // MMIO or nothing: decode from bytes read through the bus, never cached.
-      const n = Math.min(15, 4096 - pageOff);
-      for (let k = 0; k < n; k++) this.scratch[k] = phys < 4294967296 ? this.mem.read8(phys + k) : 0xff;
+      for (let k = 0; k < 15; k++) this.scratch[k] = phys + k < 4294967296 ? this.mem.read8(phys + k) : 0xff;
       this.fetchRipBase = NaN;
-      return this.finishDecode(this.scratch.subarray(0, n), 0, mode, this.crossInsn, n < 15);
+      return this.finishDecode(this.scratch.subarray(0, 15), 0, mode, this.crossInsn, false);
     }
     let page = this.icache[pfn];
     if (page === undefined) {
       if (this.codePages.length >= MAX_CODE_PAGES) this.flushDecodeCache();
-      page = new Array<DecodedInsn | undefined>(CACHE_PAGE).fill(undefined);
+      page = this.pagePool.pop() ?? new Array<DecodedInsn | undefined>(CACHE_PAGE).fill(undefined);
       this.icache[pfn] = page;
       this.codePages.push(pfn);
       this.mem.markCode(pfn);
@@ -368,12 +374,11 @@ export class Cpu extends CpuMemory {
   /** The inner loop: the hot path. */
   private execute(limit: number): void {
     const handlers = this.handlers;
-    const pc = this.pc;
     while (this.icount < limit) {
       const d = this.fetch();
-      pc[1] = pc[0] + d.length;
+      this.nextRip = this.rip + d.length;
       handlers[d.entry](this, d);
-      pc[0] = pc[1];
+      this.rip = this.nextRip;
       this.icount++;
       if (this.attention) return;
     }
@@ -444,10 +449,12 @@ export class Cpu extends CpuMemory {
   /** A fault while delivering a fault: #DF or shutdown (SDM Vol. 3 §6.15, Table 6-5). */
   private fault2(first: CpuFault, second: CpuFault): StopReason | undefined {
     if (second.vector === VMEXIT_VECTOR) return undefined;
-    this.faultChain.push(first.vector, second.vector);
+    if (this.faultChain.length === 0) this.faultChain.push(first.vector);
+    this.faultChain.push(second.vector);
     if (first.vector === 8) return this.shutdown();
     const contributory = (v: number): boolean => v === 0 || (v >= 10 && v <= 13);
     const df = (contributory(first.vector) && contributory(second.vector)) || (first.vector === 14 && (contributory(second.vector) || second.vector === 14));
+    if (df) this.faultChain.push(8);
     const next = df ? new CpuFault(8, 0, 'double fault') : second;
     this.lastFault = next;
     try {
@@ -455,10 +462,6 @@ export class Cpu extends CpuMemory {
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       if (e.vector === VMEXIT_VECTOR) return undefined;
-      if (next.vector === 8) {
-        this.faultChain.push(e.vector);
-        return this.shutdown();
-      }
       return this.fault2(next, e);
     }
     return undefined;
@@ -478,12 +481,6 @@ export class Cpu extends CpuMemory {
   requestStop(reason: StopReason): void {
     this.pendingStop = reason;
     this.attention = true;
-  }
-
-  /** Raises #UD for an instruction the emulator does not implement, naming it. */
-  notEmulated(d: DecodedInsn, what: string): never {
-    void d;
-    throw new CpuFault(UD, -1, `${what} is not emulated`);
   }
 
   /** IN from a port (through the machine's bus; open bus when there is none). */
@@ -510,8 +507,4 @@ export class Cpu extends CpuMemory {
     return this.mode === MODE_PROTECTED || this.mode === MODE_COMPAT || this.mode === MODE_LONG64;
   }
 
-  /** Mode constant for real mode (for handlers that branch on it). */
-  get realMode(): boolean {
-    return this.mode === MODE_REAL;
-  }
 }

@@ -47,17 +47,8 @@ export const MODE_REAL = 0, MODE_PROTECTED = 1, MODE_V8086 = 2, MODE_COMPAT = 3,
 export class CpuState {
   /** GPRs as int32 halves: regs[2n] low, regs[2n+1] high. */
   readonly regs = new Int32Array(32);
-  /**
-   * RIP and the next instruction's RIP live in a Float64Array: a field holding values
-   * outside V8's small-integer range would be a boxed double, slower on every instruction.
-   */
-  readonly pc = new Float64Array(3);
   /** RIP (signed canonical in 64-bit mode, unsigned EIP/IP otherwise). */
-  get rip(): number { return this.pc[0]; }
-  set rip(v: number) { this.pc[0] = v; }
-  /** RIP of the instruction after the current one (branches overwrite it; committed on success). */
-  get nextRip(): number { return this.pc[1]; }
-  set nextRip(v: number) { this.pc[1] = v; }
+  rip = 0;
 
   // ---- RFLAGS (see flags.ts for the lazy arithmetic flags) ----
   /** RFLAGS bits that are not lazy, plus the arithmetic bits not listed in `lazyMask`. */

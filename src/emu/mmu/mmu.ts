@@ -159,8 +159,15 @@ export class Mmu {
     const page = linear - (linear & 0xFFF);
     const w = this.walker;
     if (w.mode === PAGING_NONE) {
-      this.tlb.fill(page, page, T_IDENTITY, 12);
-      return linear;
+      const nested = w.nested;
+      if (nested === null) {
+        this.tlb.fill(page, page, T_IDENTITY, 12);
+        return linear;
+      }
+      // Paging off under EPT: the linear address is the guest-physical address (SDM §28.3.1).
+      const physical = nested.translate(linear, access, linear);
+      if (nested.cacheable !== false) this.tlb.fill(page, physical - (linear & 0xFFF), 0, 12);
+      return physical;
     }
     const user = isUser(access, cpl);
     const i = this.tlb.find(linear);
@@ -176,7 +183,7 @@ export class Mmu {
     }
     const physical = w.walk(linear, access, user, null);
     if (physical < 0) return this.pageFault(linear, w.faultErrorCode);
-    this.tlb.fill(page, physical - (linear & 0xFFF), w.tlbFlags, w.pageShift);
+    if (w.nested === null || w.nested.cacheable !== false) this.tlb.fill(page, physical - (linear & 0xFFF), w.tlbFlags, w.pageShift);
     return physical;
   }
 

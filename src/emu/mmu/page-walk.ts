@@ -109,6 +109,13 @@ export interface NestedTranslator {
    * using `linear` for the guest-linear address field.
    */
   translate(guestPhysical: number, access: number, linear: number): number;
+  /**
+   * Whether the last translate() granted every kind of access (read, write, execute); absent
+   * means yes. When
+   * false the MMU must not cache the translation in its TLB, which checks only the guest's
+   * own rights on a hit.
+   */
+  readonly cacheable?: boolean;
   /** Side-effect-free explanation of the same translation (ok=false where it would exit). */
   explain(guestPhysical: number, access: number, linear: number): PageWalk;
 }

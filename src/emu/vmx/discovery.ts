@@ -65,3 +65,17 @@ export function checkFixedCrBits(v: Vmx, cr: number, value: number): void {
   if (missing !== 0) throw new CpuFault(GP, 0, `in VMX operation CR${cr} must keep ${bitNames(missing, `CR${cr}`)} set (IA32_VMX_CR${cr}_FIXED0, SDM 23.8)`);
   if (extra !== 0) throw new CpuFault(GP, 0, `in VMX operation CR${cr} may not set ${bitNames(extra, `CR${cr}`)} (IA32_VMX_CR${cr}_FIXED1, SDM 23.8)`);
 }
+
+/**
+ * VMXON's #GP(0) conditions outside VMX operation (SDM §30.3 VMXON): CR0/CR4 must already
+ * satisfy the fixed bits, and IA32_FEATURE_CONTROL must be locked (bit 0) with VMX outside
+ * SMX enabled (bit 2), as firmware leaves it (SDM §23.7).
+ */
+export function checkVmxonState(c: Cpu, featureControl: number): void {
+  const cr0Missing = CR0_FIXED0 & ~c.cr0, cr0Extra = c.cr0 & ~CR0_FIXED1;
+  if (cr0Missing !== 0 || cr0Extra !== 0) throw new CpuFault(GP, 0, `VMXON requires CR0 to satisfy IA32_VMX_CR0_FIXED0/1 (missing ${bitNames(cr0Missing, 'CR0') || 'nothing'}) (SDM 23.8)`);
+  const cr4Missing = CR4_FIXED0 & ~c.cr4, cr4Extra = c.cr4 & ~CR4_FIXED1;
+  if (cr4Missing !== 0 || cr4Extra !== 0) throw new CpuFault(GP, 0, 'VMXON requires CR4 to satisfy IA32_VMX_CR4_FIXED0/1 (SDM 23.8)');
+  if ((featureControl & 1) === 0) throw new CpuFault(GP, 0, 'VMXON with IA32_FEATURE_CONTROL unlocked (bit 0 = 0; firmware normally locks it, SDM 23.7)');
+  if ((featureControl & 4) === 0) throw new CpuFault(GP, 0, 'VMXON with IA32_FEATURE_CONTROL bit 2 (VMX outside SMX) = 0 (SDM 23.7)');
+}

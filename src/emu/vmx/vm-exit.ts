@@ -23,6 +23,7 @@ import {
 } from './control-bits';
 import { setNested } from './ept';
 import { OFF } from './vmcs';
+import { fieldByName } from './vmcs-fields';
 import type { Vmx } from './vmx';
 
 /** Thrown after a VM exit performed in the middle of an instruction or event delivery. */
@@ -37,6 +38,7 @@ const O_LIMIT = SEG_NAMES.map((s) => OFF[`GUEST_${s}_LIMIT`]);
 const O_AR = SEG_NAMES.map((s) => OFF[`GUEST_${s}_AR_BYTES`]);
 const HOST_SEL = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'].map((s) => OFF[`HOST_${s}_SELECTOR`]);
 const O = OFF;
+const GUEST_RIP_ENCODING = fieldByName('GUEST_RIP')!.field.encoding;
 
 /** Interruptibility-state bits (SDM Table 24-3). */
 const INTR_STI = 1, INTR_MOV_SS = 2, INTR_NMI = 8;
@@ -197,9 +199,8 @@ export function leaveNonRoot(v: Vmx, c: Cpu): void {
   c.eventFilter = undefined;
   c.nonRootService = undefined;
   setNested(c, null);
-  c.pagingChanged(true);
   c.mmu.flushAll();
-  c.translationsChanged();
+  c.pagingChanged(true); // also drops the CPU's page pointers and recomputes the mode
   c.attention = true;
 }
 
@@ -223,7 +224,12 @@ export function vmExit(v: Vmx, reason: number, entryFailure = false, message?: s
   // Every VM exit clears the valid bit of the VM-entry interruption-information field (SDM §27.2.5).
   m.w32(O.VM_ENTRY_INTR_INFO_FIELD, m.r32(O.VM_ENTRY_INTR_INFO_FIELD) & 0x7fffffff);
   let abort = 0;
-  if (!entryFailure) {
+  if (entryFailure) {
+    v.checker.invalidate();
+  } else {
+    // The exit rewrites the guest-state area: tell the entry-check cache what really changed.
+    if (v.entryHadExtras || !v.snapshot.unchangedAtExit(c, v.guestNmiBlocked)) v.checker.invalidate();
+    else v.checker.invalidate(GUEST_RIP_ENCODING);
     saveGuestState(v, c);
     if (!storeMsrs(v, c)) abort = 1;
   }
@@ -235,7 +241,6 @@ export function vmExit(v: Vmx, reason: number, entryFailure = false, message?: s
     const failed = loadMsrList(v, c, m.rNum(O.VM_EXIT_MSR_LOAD_ADDR), m.r32(O.VM_EXIT_MSR_LOAD_COUNT) >>> 0);
     if (failed !== 0) abort = 4;
   }
-  v.checker.invalidate();
   const basic = reason & 0xffff;
   if (basic < v.exitCounts.length) v.exitCounts[basic]++;
   v.lastExitReason = basic;

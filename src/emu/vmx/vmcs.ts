@@ -63,8 +63,6 @@ export class PhysAccess {
 export class CurrentVmcs extends PhysAccess {
   /** Physical address of the current VMCS region; -1 = none (the pointer is FFFFFFFF_FFFFFFFFH, SDM §24.1). */
   base = -1;
-  /** Scratch for 64-bit reads: the high half of the last r64 (no allocation). */
-  hi = 0;
 
   r32(off: number): number {
     return this.read32(this.base + off);
@@ -80,12 +78,6 @@ export class CurrentVmcs extends PhysAccess {
 
   w16(off: number, v: number): void {
     this.write16(this.base + off, v);
-  }
-
-  /** 64-bit field: low half returned, high half in `this.hi`. */
-  r64(off: number): number {
-    this.hi = this.read32(this.base + off + 4);
-    return this.read32(this.base + off);
   }
 
   w64(off: number, lo: number, hi: number): void {

@@ -14,8 +14,10 @@ import type { Cpu } from '../cpu/cpu';
 import type { Handler } from '../cpu/handlers/index';
 import { VmEntryChecker, type EntryCheckFailure } from './entry-checks';
 import { CurrentVmcs } from './vmcs';
+import { GuestSnapshot } from './guest-snapshot';
 import { EptTranslator } from './ept';
-import { buildNonRootHandlers } from './non-root';
+import { buildNonRootHandlers, makeEventFilter, makeService, tripleFaultExit } from './non-root';
+import { checkFixedCrBits, readVmxMsr, writeVmxMsr } from './discovery';
 import { PREEMPTION_TIMER_RATE } from './capabilities';
 
 /** What a VM exit reports to listeners (machine events, traces). */
@@ -91,6 +93,10 @@ export class Vmx {
   entryIcount = 0;
   /** "Blocking by NMI" for the guest (interruptibility bit 3), kept across the entry. */
   guestNmiBlocked = false;
+  /** The guest state the last entry loaded (for the entry-check cache, guest-snapshot.ts). */
+  readonly snapshot = new GuestSnapshot();
+  /** The last entry checked fields the exit may clear or rewrite (injection, pending debug exceptions). */
+  entryHadExtras = false;
 
   // ---- exit information being assembled (vm-exit.ts) ----
   exitQualLo = 0;
@@ -122,11 +128,45 @@ export class Vmx {
   onExit: ((e: VmExitEvent) => void) | undefined = undefined;
   onEntry: ((e: VmEntryEvent) => void) | undefined = undefined;
 
+  /** Scratch for the entry checks' facts (no allocation per entry). */
+  readonly entryFacts = { hostLma: false, currentVmcsLo: 0, currentVmcsHi: 0 };
+  /** Physical memory as the entry checks read it. */
+  readonly physReader: { readPhys32(address: number): number };
+  /** The non-root hooks installed on the CPU at VM entry (non-root.ts). */
+  readonly eventFilter: (kind: number, vector: number, errorCode: number, returnRip: number) => boolean;
+  readonly service: () => boolean;
+
   constructor(readonly cpu: Cpu) {
     this.vmcs = new CurrentVmcs(cpu.mem);
     this.ept = new EptTranslator(this);
     this.rootHandlers = cpu.handlers;
     this.nonRootHandlers = buildNonRootHandlers(this, this.rootHandlers);
+    const vmcs = this.vmcs;
+    this.physReader = { readPhys32: (a) => vmcs.read32(a) };
+    this.eventFilter = makeEventFilter(this);
+    this.service = makeService(this);
+  }
+
+  // ---- hooks the CPU calls (cpu.ts, msrs.ts, handlers/system.ts) ----
+
+  /** RDMSR of a VMX capability MSR (discovery.ts); false for other MSRs. */
+  readMsr(index: number): boolean {
+    return readVmxMsr(this.cpu, index);
+  }
+
+  /** WRMSR: #GP for the read-only capability MSRs. */
+  writeMsr(index: number): void {
+    writeVmxMsr(index);
+  }
+
+  /** MOV to CR0/CR4 in VMX operation: the fixed bits (SDM §23.8). */
+  checkCrWrite(cr: number, value: number): void {
+    checkFixedCrBits(this, cr, value);
+  }
+
+  /** A triple fault in non-root operation: VM exit (reason 2). */
+  tripleFault(): void {
+    tripleFaultExit(this);
   }
 
   /** The virtual TSC (the CPU's clock, or the instruction count without one). */

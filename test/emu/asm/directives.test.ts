@@ -3,7 +3,9 @@
 // section contents must be identical.
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../../src/emu/asm/assembler';
-import { gnuAssemble } from '../../support/gnu-link';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gnuAssemble, run, withTemp, writeFiles } from '../../support/gnu-link';
 
 /** Each case: [section kind, source]. Code cases go in "ax" sections, data in "aw". */
 const CASES: readonly (readonly ['code' | 'data', string])[] = [
@@ -274,6 +276,11 @@ const CASES: readonly (readonly ['code' | 'data', string])[] = [
             lea -K(%rbp), %rcx
             later = 7
             leaq later(%rip), %rax`],
+  ['data', `.uleb128 0, 1, 127, 128, 255, 624485, 0xffffffff, -1, 1 << 63
+            .sleb128 0, 1, -1, 63, 64, -64, -65, 127, -128, -123456, 0x7fffffffffffffff, -0x8000000000000000
+            leb_a: .byte 1, 2, 3
+            leb_b: .uleb128 leb_b - leb_a, 300 * 2
+            .sleb128 leb_a - leb_b`],
 ];
 
 function sectionName(i: number, kind: 'code' | 'data'): string {
@@ -307,5 +314,30 @@ describe('directives vs GNU as', () => {
   it('gives sections the alignment GNU as records', () => {
     const sec = ours.object.sections.find((s) => s.name === names[5])!;
     expect(sec.alignment).toBe(16);
+  });
+});
+
+describe('.incbin vs GNU as', () => {
+  it('includes a binary file whole, from an offset, and a counted slice, found through the include path', () => {
+    const blob = Uint8Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 0xff);
+    const src = '.data\n.byte 0xaa\n.incbin "blob.bin"\n.incbin "sub/blob.bin", 100\n.incbin "blob.bin", 7, 13\n.byte 0xbb\n';
+    const gas = withTemp((dir) => {
+      writeFiles(dir, { 'in.s': src, 'blob.bin': blob, 'sub/blob.bin': blob });
+      const r = run('as', ['--64', '-o', 'in.o', 'in.s'], dir);
+      expect(r.status, r.stderr).toBe(0);
+      expect(run('objcopy', ['--dump-section', '.data=data.bin', 'in.o', 'out.o'], dir).status).toBe(0);
+      return new Uint8Array(readFileSync(join(dir, 'data.bin')));
+    });
+    expect(gas.length).toBe(1 + 300 + 200 + 13 + 1);
+    const files: Record<string, Uint8Array> = { 'blob.bin': blob, 'sub/blob.bin': blob };
+    const ours = assemble(src, { file: 'in.s', readFile: (p) => files[p] });
+    expect(ours.diagnostics).toEqual([]);
+    const data = ours.object.sections.find((x) => x.name === '.data')!;
+    expect(Buffer.from(data.bytes).toString('hex')).toBe(Buffer.from(gas).toString('hex'));
+  });
+
+  it('reports a missing file and a count past the end at the directive', () => {
+    const r = assemble('.data\n.incbin "nope.bin"\n.incbin "b.bin", 2, 5\n', { file: 'x.s', readFile: (p) => (p === 'b.bin' ? new Uint8Array(4) : undefined) });
+    expect(r.diagnostics.map((d) => `${d.line} ${d.severity}`)).toEqual(['2 error', '3 error']);
   });
 });

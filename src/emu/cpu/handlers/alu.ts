@@ -80,12 +80,36 @@ function aluReg(c: Cpu, d: DecodedInsn, reg: number, op: number, s: number, b: n
   setLazy(c, KIND[op], s, r, rHi, a, aHi, b, bHi);
 }
 
+/**
+ * Register-to-register form at 32 or 64 bits, the common case, without the generic operand
+ * helpers: dst = dst op src on GPR numbers (the caller checked mod = 3 and the size).
+ */
+function aluRegReg(c: Cpu, op: number, s: number, dst: number, src: number): void {
+  const regs = c.regs;
+  const a = regs[2 * dst], b = regs[2 * src];
+  const aHi = s === 8 ? regs[2 * dst + 1] : 0, bHi = s === 8 ? regs[2 * src + 1] : 0;
+  const r = aluOp(c, op, s, a, aHi, b, bHi);
+  const rHi = s === 8 ? c.vHi : 0;
+  if (op !== CMP) { regs[2 * dst] = r; regs[2 * dst + 1] = rHi; }
+  setLazy(c, KIND[op], s, r, rHi, a, aHi, b, bHi);
+}
+
 function group1(f: OpcodeForm, op: number): Handler | undefined {
   switch (f.ops.join(',')) {
     case 'Eb,Gb': return (c, d) => aluRm(c, d, op, 1, c.getReg(d.reg, 1, d.rex), 0);
-    case 'Ev,Gv': return (c, d) => { const s = d.opSize; const b = c.getReg(d.reg, s, d.rex); aluRm(c, d, op, s, b, c.vHi); };
+    case 'Ev,Gv': return (c, d) => {
+      const s = d.opSize;
+      if (d.mod === 3 && s >= 4) { aluRegReg(c, op, s, d.rm, d.reg); return; }
+      const b = c.getReg(d.reg, s, d.rex);
+      aluRm(c, d, op, s, b, c.vHi);
+    };
     case 'Gb,Eb': return (c, d) => aluReg(c, d, d.reg, op, 1, c.readE(d, 1), 0);
-    case 'Gv,Ev': return (c, d) => { const s = d.opSize; const b = c.readE(d, s); aluReg(c, d, d.reg, op, s, b, c.vHi); };
+    case 'Gv,Ev': return (c, d) => {
+      const s = d.opSize;
+      if (d.mod === 3 && s >= 4) { aluRegReg(c, op, s, d.reg, d.rm); return; }
+      const b = c.readE(d, s);
+      aluReg(c, d, d.reg, op, s, b, c.vHi);
+    };
     case 'AL,Ib': return (c, d) => aluReg(c, d, 0, op, 1, d.imm, 0);
     case 'rAX,Iz': return (c, d) => aluReg(c, d, 0, op, d.opSize, d.imm, d.immHi);
     case 'Eb,Ib': return (c, d) => aluRm(c, d, op, 1, d.imm, 0);
@@ -114,6 +138,16 @@ function notNeg(c: Cpu, d: DecodedInsn, s: number, neg: boolean): void {
 }
 
 function incDec(c: Cpu, d: DecodedInsn, s: number, dec: boolean, reg: number): void {
+  if (s >= 4 && (reg >= 0 || d.mod === 3)) {
+    const regs = c.regs;
+    const n = 2 * (reg >= 0 ? reg : d.rm);
+    const a = regs[n], aHi = s === 8 ? regs[n + 1] : 0;
+    const r = dec ? (a - 1) | 0 : (a + 1) | 0;
+    const rHi = s === 8 ? (dec ? (aHi - (a === 0 ? 1 : 0)) | 0 : (aHi + (a === -1 ? 1 : 0)) | 0) : 0;
+    regs[n] = r; regs[n + 1] = rHi;
+    setIncDec(c, dec ? OP_DEC : OP_INC, s, r, rHi, a, aHi);
+    return;
+  }
   let lo = 0, hi = 0;
   const mem = reg < 0 && d.mod !== 3;
   if (mem) { c.ea(d, s, true); lo = c.linLo; hi = c.linHi; }

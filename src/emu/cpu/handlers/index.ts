@@ -13,13 +13,14 @@ import { miscHandler } from './misc';
 import { shiftHandler } from './shift';
 import { stringHandler } from './string';
 import { systemHandler } from './system';
+import { vmxHandler } from '../../vmx/instructions';
 
 export type { Handler } from './common';
 
 /** Handler index for bytes that do not decode (and for LOCK misuse): #UD. */
 export const INVALID_ENTRY = OPCODES.length;
 
-const FAMILIES: readonly HandlerFactory[] = [aluHandler, shiftHandler, dataHandler, controlHandler, stringHandler, ioHandler, miscHandler, systemHandler];
+const FAMILIES: readonly HandlerFactory[] = [aluHandler, shiftHandler, dataHandler, controlHandler, stringHandler, ioHandler, miscHandler, systemHandler, vmxHandler];
 
 function notEmulated(f: OpcodeForm): Handler {
   const what = `${f.mnem} (${f.spec})`;

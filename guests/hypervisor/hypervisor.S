@@ -1,0 +1,43 @@
+/*
+ * hypervisor.S — VMX Lab's reference hypervisor: a Multiboot kernel (like lvisor) that runs
+ * one guest kernel, given as Multiboot module 0, in VMX non-root operation. See README.md.
+ *
+ * In order: boot into long mode (lib/boot.S), calibrate the TSC (teach-os/tsc.S: the same
+ * code the guest runs, hence the two "tsc:" lines), discover VT-x (discover.S), choose the
+ * guest's memory and load its ELF there (ept.S, guest-boot.S), enter VMX operation and fill
+ * the VMCS (vmcs.S), then VMLAUNCH and serve the guest's VM exits (exits.S) until it ends the
+ * run. Anything the VMM cannot handle is reported with a VMCS dump (report.S).
+ * Every line the VMM prints starts with "[vmm] " (log.S); the guest's lines do not.
+ */
+#include "../lib/defs.h"
+#include "vmx.h"
+#include "vmm.h"
+#include "../lib/boot.S"
+#include "../lib/serial.S"
+#include "../lib/trap.S"
+#include "../teach-os/printk.S"
+#include "../teach-os/tsc.S"
+#include "log.S"
+#include "discover.S"
+#include "ept.S"
+#include "guest-boot.S"
+#include "vmcs.S"
+#include "exits.S"
+#include "report.S"
+
+        .text
+kmain:
+        call    trap_init               /* an exception in the VMM prints itself and stops */
+        call    vmm_prefix              /* the VMM's own TSC calibration, with its prefix */
+        call    tsc_init
+        call    vmx_discover
+        call    setup_vmcs_config
+        call    guest_memory_init
+        call    guest_load
+        call    guest_boot_info
+        call    vmx_enable
+        call    vmcs_load
+        call    vmcs_setup
+        jmp     vmx_run                 /* from now on the VMM runs only on VM exits */
+
+#include "../lib/end.S"

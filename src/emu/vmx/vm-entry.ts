@@ -1,0 +1,204 @@
+/**
+ * VM entries (SDM Vol. 3C chapter 26), after VMLAUNCH/VMRESUME's basic checks (§26.1,
+ * instructions.ts): the checks of §26.2/§26.3.1 (entry-checks.ts, cached while the VMCS is
+ * unchanged), decoding the controls the non-root hooks test, loading guest state (§26.3.2),
+ * the MSR-load list (§26.4), entering non-root operation (dispatch array, event filter,
+ * between-instruction service, EPT) and event injection through the guest IDT (§26.6).
+ *
+ * Failures behave as hardware: control and host-state checks → VMfailValid 7/8 (returned to
+ * the instruction); guest-state checks → VM exit with reason 33 and bit 31, MSR loading →
+ * reason 34 and bit 31, loading host state without saving guest state (§26.8). Either way the
+ * failing check is kept as a sentence on `Vmx.lastEntryFailure` for the CLI and the debugger.
+ *
+ * TLBs: our MMU does not tag translations with VPIDs, so every VM entry and exit flushes
+ * the combined translations (allowed with or without VPID: SDM §28.4.3.1 lets a processor
+ * flush more than required); INVVPID and INVEPT then have nothing more to drop.
+ */
+
+import type { Cpu } from '../cpu/cpu';
+import { deliverEvent, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI, INT_PRIV_SOFTWARE, INT_SOFTWARE } from '../cpu/exceptions';
+import { materialize } from '../cpu/flags';
+import { MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP } from '../cpu/msrs';
+import { CR0_ET, CS, DS, EFER_LMA, EFER_LME, ES, FS, GS, LDTR, SS, TR } from '../cpu/state';
+import {
+  CPU_SECONDARY, ENTRY_IA32E, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT,
+} from './control-bits';
+import { EXIT_REASON_MSR_LOAD_FAIL, formatEntryFailure } from './entry-checks';
+import { setNested } from './ept';
+import { LAUNCH_STATE_LAUNCHED, VMCS_LAUNCH_STATE_OFFSET } from './vmcs-fields';
+import { OFF } from './vmcs';
+import { beginExit, loadMsrList, vmExit } from './vm-exit';
+import type { Vmx } from './vmx';
+
+const O = OFF;
+const SEGS = [ES, CS, SS, DS, FS, GS, LDTR, TR];
+const SEG_NAMES = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS', 'LDTR', 'TR'];
+const O_SEL = SEG_NAMES.map((s) => OFF[`GUEST_${s}_SELECTOR`]);
+const O_BASE = SEG_NAMES.map((s) => OFF[`GUEST_${s}_BASE`]);
+const O_LIMIT = SEG_NAMES.map((s) => OFF[`GUEST_${s}_LIMIT`]);
+const O_AR = SEG_NAMES.map((s) => OFF[`GUEST_${s}_AR_BYTES`]);
+const FAILED_ENTRY = 0x80000000 | 0;
+
+/** Event kinds by VMX interruption type (SDM Table 24-16): the CPU's deliverEvent distinctions. */
+const KIND_BY_TYPE = [EVENT_EXTINT, -1, EVENT_NMI, EVENT_EXCEPTION, INT_SOFTWARE, INT_PRIV_SOFTWARE, INT_SOFTWARE, -1];
+
+/** Reads the controls and per-entry values the non-root hooks test (SDM §24.6-24.8). */
+function decodeControls(v: Vmx): void {
+  const m = v.vmcs;
+  v.pin = m.r32(O.PIN_BASED_VM_EXEC_CONTROL);
+  v.proc = m.r32(O.CPU_BASED_VM_EXEC_CONTROL);
+  v.proc2 = (v.proc & CPU_SECONDARY) !== 0 ? m.r32(O.SECONDARY_VM_EXEC_CONTROL) : 0;
+  v.exitCtl = m.r32(O.VM_EXIT_CONTROLS);
+  v.entryCtl = m.r32(O.VM_ENTRY_CONTROLS);
+  v.exceptionBitmap = m.r32(O.EXCEPTION_BITMAP);
+  v.pfecMask = m.r32(O.PAGE_FAULT_ERROR_CODE_MASK);
+  v.pfecMatch = m.r32(O.PAGE_FAULT_ERROR_CODE_MATCH);
+  v.cr0Mask = m.r32(O.CR0_GUEST_HOST_MASK);
+  v.cr0Shadow = m.r32(O.CR0_READ_SHADOW);
+  v.cr4Mask = m.r32(O.CR4_GUEST_HOST_MASK);
+  v.cr4Shadow = m.r32(O.CR4_READ_SHADOW);
+  v.cr3TargetCount = Math.min(m.r32(O.CR3_TARGET_COUNT) >>> 0, 4);
+  for (let i = 0; i < 4; i++) v.cr3Targets[i] = m.rNum(O.CR3_TARGET_VALUE0 + 8 * i);
+  v.ioBitmapA = m.rNum(O.IO_BITMAP_A);
+  v.ioBitmapB = m.rNum(O.IO_BITMAP_B);
+  v.msrBitmap = m.rNum(O.MSR_BITMAP);
+  v.tscOffsetLo = m.r32(O.TSC_OFFSET);
+  v.tscOffsetHi = m.r32(O.TSC_OFFSET + 4);
+}
+
+/** Loads the guest-state area into the processor (SDM §26.3.2). */
+function loadGuestState(v: Vmx, c: Cpu): void {
+  const m = v.vmcs;
+  const ia32e = (v.entryCtl & ENTRY_IA32E) !== 0;
+  c.cr0 = m.r32(O.GUEST_CR0) | CR0_ET;
+  c.cr4 = m.r32(O.GUEST_CR4);
+  c.cr3Lo = m.r32(O.GUEST_CR3);
+  c.cr3Hi = ia32e ? m.r32(O.GUEST_CR3 + 4) : 0;
+  if ((v.entryCtl & ENTRY_LOAD_DEBUG) !== 0) c.dr7 = m.r32(O.GUEST_DR7) | 0x400;
+  if ((v.entryCtl & ENTRY_LOAD_EFER) !== 0) c.efer = m.r32(O.GUEST_IA32_EFER);
+  else c.efer = ia32e ? c.efer | EFER_LMA | EFER_LME : c.efer & ~(EFER_LMA | EFER_LME);
+  if ((v.entryCtl & ENTRY_LOAD_PAT) !== 0) {
+    c.msrLo.set(MSR_PAT, m.r32(O.GUEST_IA32_PAT));
+    c.msrHi.set(MSR_PAT, m.r32(O.GUEST_IA32_PAT + 4));
+  }
+  c.msrLo.set(MSR_SYSENTER_CS, m.r32(O.GUEST_SYSENTER_CS));
+  c.msrLo.set(MSR_SYSENTER_ESP, m.r32(O.GUEST_SYSENTER_ESP));
+  c.msrHi.set(MSR_SYSENTER_ESP, m.r32(O.GUEST_SYSENTER_ESP + 4));
+  c.msrLo.set(MSR_SYSENTER_EIP, m.r32(O.GUEST_SYSENTER_EIP));
+  c.msrHi.set(MSR_SYSENTER_EIP, m.r32(O.GUEST_SYSENTER_EIP + 4));
+  for (let i = 0; i < 8; i++) {
+    if (SEGS[i] === CS) continue;
+    c.loadSegmentCache(SEGS[i], m.r16(O_SEL[i]), m.r32(O_BASE[i]), m.r32(O_BASE[i] + 4), m.r32(O_LIMIT[i]) >>> 0, m.r32(O_AR[i]));
+  }
+  c.gdtrBase = m.rNum(O.GUEST_GDTR_BASE);
+  c.gdtrLimit = m.r32(O.GUEST_GDTR_LIMIT) & 0xffff;
+  c.idtrBase = m.rNum(O.GUEST_IDTR_BASE);
+  c.idtrLimit = m.r32(O.GUEST_IDTR_LIMIT) & 0xffff;
+  const r = c.regs;
+  r[8] = m.r32(O.GUEST_RSP); r[9] = m.r32(O.GUEST_RSP + 4);
+  materialize(c);
+  c.flagsVal = m.r32(O.GUEST_RFLAGS) | 2;
+  const intr = m.r32(O.GUEST_INTERRUPTIBILITY_INFO);
+  c.interruptShadow = (intr & 3) !== 0;
+  c.movSsShadow = (intr & 2) !== 0;
+  v.guestNmiBlocked = (intr & 8) !== 0;
+  c.halted = m.r32(O.GUEST_ACTIVITY_STATE) === 1;
+  // CS last: with CR0, EFER and SS loaded, updateMode sees the guest's mode.
+  c.loadSegmentCache(CS, m.r16(O_SEL[1]), m.r32(O_BASE[1]), m.r32(O_BASE[1] + 4), m.r32(O_LIMIT[1]) >>> 0, m.r32(O_AR[1]));
+  c.rip = c.long64 ? m.rNum(O.GUEST_RIP) : m.r32(O.GUEST_RIP) >>> 0;
+}
+
+/** Enters VMX non-root operation: hooks, EPT, timer, flushes (see the module comment). */
+function enterNonRoot(v: Vmx, c: Cpu, tsc: number): void {
+  v.nonRoot = true;
+  c.handlers = v.nonRootHandlers;
+  c.eventFilter = v.eventFilter;
+  c.nonRootService = v.service;
+  if ((v.proc2 & SEC_EPT) !== 0) {
+    v.ept.load(v.vmcs.r32(O.EPT_POINTER), v.vmcs.r32(O.EPT_POINTER + 4));
+    setNested(c, v.ept);
+  } else {
+    setNested(c, null);
+  }
+  c.mmu.flushAll();
+  c.pagingChanged(true); // also drops the CPU's page pointers and recomputes the mode
+  if ((v.pin & PIN_PREEMPTION_TIMER) !== 0) {
+    const value = v.vmcs.r32(O.VMX_PREEMPTION_TIMER_VALUE) >>> 0;
+    v.timerDeadline = (Math.floor(tsc / v.timerTicks) + value) * v.timerTicks;
+  } else {
+    v.timerDeadline = Infinity;
+  }
+  v.entryIcount = c.icount + 1; // the VMLAUNCH/VMRESUME itself retires after this
+  c.attention = true;
+}
+
+/** Injects the event of the VM-entry interruption-information field through the guest IDT (SDM §26.6). */
+function injectEvent(v: Vmx, c: Cpu): void {
+  const m = v.vmcs;
+  const info = m.r32(O.VM_ENTRY_INTR_INFO_FIELD);
+  if (info >= 0) return; // valid bit (31) clear
+  const type = (info >>> 8) & 7;
+  const kind = KIND_BY_TYPE[type];
+  if (kind < 0) return; // type 7 (pending MTF) injects nothing
+  const vector = info & 0xff;
+  const error = (info & 0x800) !== 0 ? m.r32(O.VM_ENTRY_EXCEPTION_ERROR_CODE) : -1;
+  const returnRip = type >= 4 ? c.rip + (m.r32(O.VM_ENTRY_INSTRUCTION_LEN) >>> 0) : c.rip;
+  // The injected event itself is delivered, never intercepted (faults during its delivery are).
+  const filter = c.eventFilter;
+  c.eventFilter = undefined;
+  try {
+    deliverEvent(c, kind, vector, error, returnRip);
+  } finally {
+    c.eventFilter = filter;
+  }
+}
+
+/**
+ * A VM entry from VMLAUNCH (`launch`) or VMRESUME whose basic checks passed. Returns 0 when
+ * the guest runs or a VM exit reported the failure, or the VM-instruction error (7, 8) for
+ * VMfailValid.
+ */
+export function vmEntry(v: Vmx, launch: boolean): number {
+  const c = v.cpu;
+  const m = v.vmcs;
+  const facts = v.entryFacts;
+  facts.hostLma = (c.efer & EFER_LMA) !== 0;
+  facts.currentVmcsLo = m.base | 0;
+  facts.currentVmcsHi = Math.floor(m.base / 4294967296);
+  const result = v.checker.check(m, facts, v.physReader);
+  if (!result.ok) {
+    const message = formatEntryFailure(result);
+    v.lastEntryFailure = { failure: result, message, icount: c.icount };
+    const out = result.outcome;
+    if (out.kind === 'vmfail-valid') return out.error;
+    v.exitCtl = m.r32(O.VM_EXIT_CONTROLS);
+    beginExit(v);
+    v.exitQualLo = out.qualification;
+    vmExit(v, out.exitReason, true, message);
+    return 0;
+  }
+  const tsc = v.tscNow();
+  if (v.lastExitReason >= 0 && v.lastExitReason < v.rootCycles.length) v.rootCycles[v.lastExitReason] += tsc - v.lastExitTsc;
+  v.lastExitReason = -1;
+  decodeControls(v);
+  loadGuestState(v, c);
+  const failed = loadMsrList(v, c, m.rNum(O.VM_ENTRY_MSR_LOAD_ADDR), m.r32(O.VM_ENTRY_MSR_LOAD_COUNT) >>> 0);
+  if (failed !== 0) {
+    const message = `VM entry failed: MSR loading (SDM 26.4): entry ${failed} of the VM-entry MSR-load area (VM_ENTRY_MSR_LOAD_ADDR) cannot be loaded`;
+    v.lastEntryFailure = { failure: undefined, message, icount: c.icount };
+    beginExit(v);
+    v.exitQualLo = failed;
+    vmExit(v, FAILED_ENTRY | EXIT_REASON_MSR_LOAD_FAIL, true, message);
+    return 0;
+  }
+  if (launch) m.w32(VMCS_LAUNCH_STATE_OFFSET, LAUNCH_STATE_LAUNCHED);
+  v.entries++;
+  v.snapshot.takeAtEntry(c, v.guestNmiBlocked);
+  v.entryHadExtras = m.r32(O.VM_ENTRY_INTR_INFO_FIELD) < 0 || m.r32(O.GUEST_PENDING_DBG_EXCEPTIONS) !== 0
+    || m.r32(O.GUEST_PENDING_DBG_EXCEPTIONS + 4) !== 0 || (v.pin & PIN_PREEMPTION_TIMER) !== 0;
+  enterNonRoot(v, c, tsc);
+  injectEvent(v, c);
+  c.nextRip = c.rip;
+  v.onEntry?.({ launch, guestRip: c.rip, tsc });
+  return 0;
+}
