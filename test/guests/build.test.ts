@@ -2,10 +2,10 @@
 // give the same loaded bytes (each allocated section's address and contents, .bss as zeros).
 import { describe, expect, it } from 'vitest';
 import { loadedImage } from '../support/gnu-link';
-import { buildGnu, buildOurs, TEACH_OS, testKernels } from './guests';
+import { buildGnu, buildOurs, HYPERVISOR, HYPERVISOR_PROBE, TEACH_OS, testKernels } from './guests';
 
 describe('guest kernels build identically with our toolchain and GNU as + ld', () => {
-  for (const guest of [TEACH_OS, ...testKernels()]) {
+  for (const guest of [TEACH_OS, HYPERVISOR, HYPERVISOR_PROBE, ...testKernels()]) {
     it(guest.name, () => {
       const ours = loadedImage(buildOurs(guest));
       const gnu = loadedImage(buildGnu(guest));

@@ -27,6 +27,8 @@ export function testKernels(): Guest[] {
 }
 
 export const TEACH_OS: Guest = { name: 'teach-os', path: join(GUESTS_DIR, 'teach-os/teach-os.S') };
+export const HYPERVISOR: Guest = { name: 'hypervisor', path: join(GUESTS_DIR, 'hypervisor/hypervisor.S') };
+export const HYPERVISOR_PROBE: Guest = { name: 'hypervisor/probe-guest', path: join(GUESTS_DIR, 'hypervisor/probe-guest.S') };
 
 function readText(path: string): string | undefined {
   try {

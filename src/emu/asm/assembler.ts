@@ -12,7 +12,7 @@ import { dirnameOf, joinPath, type Diagnostic, type SourceLoc } from './diagnost
 import { encodeInstruction, isRelaxableBranch } from './encoder';
 import { evaluate, parseExpr, TokenStream, type EvalContext, type Expr, type ExprValue } from './expr';
 import { splitStatements, SyntaxError_, tokenize, type Statement, type Token } from './lexer';
-import { bindMacroArgs, parseMacroHeader, splitTopLevel, substituteParams, type MacroDef } from './macros';
+import { bindMacroArgs, macroKey, parseMacroHeader, splitIrpcChars, splitIrpValues, splitRepeatHeader, splitTopLevel, substituteParams, type MacroDef } from './macros';
 import { writeNops } from './nops';
 import type { ObjectFile, ObjSection, ObjSymbol, Relocation } from './object';
 import { parseLabelsAndBody, parseOperands, type ParsedOperand, type StatementBody } from './parser';
@@ -213,14 +213,14 @@ class Assembler implements EvalContext<Sym> {
         this.assign(body.name, body.ts, false, body.col);
         return;
       case 'directive': {
-        const macro = this.macros.get(body.name);
-        if (macro) this.expandMacro(macro, this.restText(st, body.col, body.name.length), body.col);
+        const macro = this.macros.get(macroKey(body.name));
+        if (macro) this.expandMacro(macro, this.restText(st, body.col, body.name.length), body.col + body.name.length);
         else this.directive(body.name, body.ts, this.restText(st, body.col, body.name.length).trim(), st, body.col);
         return;
       }
       case 'insn': {
-        const macro = body.prefixes.length === 0 ? this.macros.get(body.mnemonic) : undefined;
-        if (macro) this.expandMacro(macro, this.restText(st, body.col, body.mnemonic.length), body.col);
+        const macro = body.prefixes.length === 0 ? this.macros.get(macroKey(body.mnemonic)) : undefined;
+        if (macro) this.expandMacro(macro, this.restText(st, body.col, body.mnemonic.length), body.col + body.mnemonic.length);
         else this.instruction(body.mnemonic, body.prefixes, body.ts, body.col);
         return;
       }
@@ -246,8 +246,9 @@ class Assembler implements EvalContext<Sym> {
     try {
       if (c.kind === 'macro') {
         const def = parseMacroHeader(c.args, loc.col, c.body);
-        if (this.macros.has(def.name)) throw new SyntaxError_(`macro \`${def.name}' was already defined`, loc.col);
-        this.macros.set(def.name, def);
+        const key = macroKey(def.name);
+        if (this.macros.has(key)) throw new SyntaxError_(`Macro \`${key}' was already defined`, loc.col);
+        this.macros.set(key, def);
         return;
       }
       const out: Statement[] = [];
@@ -255,10 +256,11 @@ class Assembler implements EvalContext<Sym> {
         const n = this.absolute(this.exprOf(c.args, loc.col));
         for (let i = 0n; i < n; i++) out.push(...c.body);
       } else {
-        const parts = splitTopLevel(c.args);
-        const name = parts[0];
-        if (!name || !/^[A-Za-z_][\w$]*$/.test(name)) throw new SyntaxError_(`expected a parameter name after ${c.directive}`, loc.col);
-        const values = c.directive === '.irp' ? (parts.length > 1 ? parts.slice(1) : ['']) : [...(parts[1] ?? '')];
+        const { name, rest } = splitRepeatHeader(c.args);
+        if (name === '') throw new SyntaxError_(`expected a parameter name after ${c.directive}`, loc.col);
+        const listed = c.directive === '.irp' ? splitIrpValues(rest) : splitIrpcChars(rest);
+        // With nothing to iterate over, gas expands the body once with an empty parameter.
+        const values = listed.length > 0 ? listed : [''];
         for (const v of values) {
           const map = new Map([[name, v]]);
           for (const s of c.body) out.push({ ...s, text: substituteParams(s.text, map, undefined) });
@@ -276,8 +278,11 @@ class Assembler implements EvalContext<Sym> {
     this.frames.push({ stmts: splitAgain(stmts), idx: 0, kind, condDepth: this.conds.length });
   }
 
+  /** `col` is the source column of argText[0]. */
   private expandMacro(def: MacroDef, argText: string, col: number): void {
-    const values = bindMacroArgs(def, argText, col);
+    const { values, problems } = bindMacroArgs(def, argText, col);
+    for (const p of problems) this.report(p.severity, p.message, { ...this.loc, col: p.col });
+    if (!values) return;
     const counter = this.macroCounter++;
     this.pushFrame(def.body.map((s) => ({ ...s, text: substituteParams(s.text, values, counter) })), 'macro');
   }
@@ -589,7 +594,7 @@ class Assembler implements EvalContext<Sym> {
         }
       }
       case '.purgem':
-        for (const n of this.nameList(ts)) if (!this.macros.delete(n)) throw new SyntaxError_(`macro \`${n}' is not defined`, col);
+        for (const n of this.nameList(ts)) if (!this.macros.delete(macroKey(n))) this.report('warning', `Attempt to purge non-existing macro \`${macroKey(n)}'`, { ...this.loc, col });
         return;
       case '.include':
         this.include(ts, col);
@@ -1296,12 +1301,12 @@ interface PendingReloc {
   readonly addend: bigint;
 }
 
-/** Macro and repeat bodies may produce `;`-joined statements after substitution. */
 /** The directive a statement starts with (after any labels), lower-cased, if it is one. */
 function directiveAtStart(st: Statement): string | undefined {
   return DIRECTIVE_AT_START.exec(st.text)?.[1]?.toLowerCase();
 }
 
+/** Macro and repeat bodies may produce `;`-joined statements after substitution. */
 function splitAgain(stmts: readonly Statement[]): Statement[] {
   const out: Statement[] = [];
   for (const s of stmts) {

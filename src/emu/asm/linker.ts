@@ -2,8 +2,8 @@
 // ld's default script (elf_x86_64 / elf_i386, binutils 2.40):
 //   .text  (.text.unlikely*, .text.exit*, .text.startup*, .text.hot*, then .text/.text.*) at BASE
 //   . = ALIGN(MAXPAGESIZE)                  -> .rodata (.rodata, .rodata.*, .rodata1)
-//   . = DATA_SEGMENT_ALIGN(MAXPAGESIZE, COMMONPAGESIZE) = ALIGN(page) + (. & (page - 1))
-//                                           -> .data (.data, .data.*, .data1), _edata, __bss_start
+//   . = DATA_SEGMENT_ALIGN(MAXPAGESIZE, COMMONPAGESIZE) (see step 2 for ld's choice between
+//       its two forms)                      -> .data (.data, .data.*, .data1), _edata, __bss_start
 //   .bss (.bss, .bss.*) padded to 8 (ELF64) / 4 (ELF32) bytes, then _end
 // Sections with other names ("orphans") follow the group with the same flags, as ld places
 // them. One PT_LOAD per group (R+X, R, R+W). Unlike ld, the ELF and program headers are not
@@ -48,7 +48,10 @@ export interface LinkResult {
   readonly warnings: string[];
 }
 
-const PAGE = 0x1000;
+/** ld's CONSTANT (MAXPAGESIZE) and CONSTANT (COMMONPAGESIZE) for elf_x86_64 and elf_i386 (binutils 2.40). */
+const MAXPAGESIZE = 0x1000;
+const COMMONPAGESIZE = 0x1000;
+const PAGE = MAXPAGESIZE;
 
 type Group = 'text' | 'rodata' | 'data' | 'bss';
 
@@ -136,17 +139,11 @@ export function link(objects: readonly ObjectFile[], opts: LinkOptions): LinkRes
 
   // 2. Addresses.
   const elf32Objects = objects.length > 0 && objects.every((o) => o.elfClass === 32);
-  let dot = opts.base;
-  let etext = dot;
-  let dataStart: bigint | undefined;
-  let edata: bigint | undefined;
-  for (const g of groups) {
+  const wordAlign = elf32Objects ? 4 : 8;
+  /** Places one group's output sections from `from`; returns the address after them. */
+  const place = (g: Group, from: bigint): bigint => {
+    let dot = from;
     const outs = outputs.filter((o) => o.group === g);
-    if (g === 'rodata') dot = alignUp(dot, PAGE);
-    if (g === 'data') {
-      dot = alignUp(dot, PAGE) + (dot & BigInt(PAGE - 1));
-      dataStart = dot;
-    }
     for (const o of outs) {
       o.align = Math.max(1, ...o.inputs.map((r) => r.section.alignment));
       // ld discards empty output sections, alignment included.
@@ -159,13 +156,41 @@ export function link(objects: readonly ObjectFile[], opts: LinkOptions): LinkRes
         dot += BigInt(r.section.type === SHT_NOBITS ? r.section.size : r.section.bytes.length);
       }
       // The script's `. = ALIGN(. != 0 ? 8 : 1)` (4 for elf_i386) at the end of .bss.
-      if (o.name === '.bss' && dot !== 0n) dot = alignUp(dot, elf32Objects ? 4 : 8);
+      if (o.name === '.bss' && dot !== 0n) dot = alignUp(dot, wordAlign);
       o.size = Number(dot - o.address);
     }
-    if (g === 'text') etext = dot;
-    if (g === 'data') edata = dot;
+    return dot;
+  };
+  const etext = place('text', opts.base);
+  // `. = ALIGN(MAXPAGESIZE)` twice (the end of the text segment, the rodata-segment start).
+  const rodataEnd = place('rodata', alignUp(etext, MAXPAGESIZE));
+  /** The data segment (.data, then .bss) laid out from `start`: its end before `_end`'s alignment, and `_edata`. */
+  const placeData = (start: bigint) => {
+    const edata = place('data', start);
+    return { edata, segmentEnd: place('bss', edata) };
+  };
+  // DATA_SEGMENT_ALIGN(MAXPAGESIZE, COMMONPAGESIZE) (ld manual, "Builtin Functions"; ldexp.c,
+  // ldlang.c lang_size_segment). ld first lays the data segment out at
+  //   ALIGN(MAXPAGESIZE) + (. & (MAXPAGESIZE - 1))
+  // (same offset in the page as the file offset: no padding in the file), and evaluates
+  // DATA_SEGMENT_END at `_end`. If the segment then starts and ends inside a common page
+  // (neither boundary page-aligned), spans more than one page, and the used parts of its
+  // first and last pages would fit in one page, ld lays it out again at
+  //   ALIGN(MAXPAGESIZE) + ((. + COMMONPAGESIZE - 1) & (MAXPAGESIZE - COMMONPAGESIZE))
+  // which saves one page of memory at the price of up to a page of padding in the file.
+  // (DATA_SEGMENT_RELRO_END changes nothing here: there are no RELRO sections in our links.)
+  const cp = BigInt(COMMONPAGESIZE);
+  const mp = BigInt(MAXPAGESIZE);
+  let dataStart = alignUp(rodataEnd, MAXPAGESIZE) + (rodataEnd & (mp - 1n));
+  let { edata, segmentEnd } = placeData(dataStart);
+  let end = alignUp(segmentEnd, wordAlign);
+  const firstPageUse = -dataStart & (cp - 1n);
+  const lastPageUse = end & (cp - 1n);
+  if (firstPageUse !== 0n && lastPageUse !== 0n && dataStart / cp !== end / cp && firstPageUse + lastPageUse <= cp) {
+    dataStart = alignUp(rodataEnd, MAXPAGESIZE) + ((rodataEnd + cp - 1n) & (mp - cp));
+    ({ edata, segmentEnd } = placeData(dataStart));
+    end = alignUp(segmentEnd, wordAlign);
   }
-  const end = alignUp(dot, elf32Objects ? 4 : 8);
   outputs.splice(0, outputs.length, ...outputs.filter((o) => o.size > 0));
 
   // 3. Symbols: globals across objects, locals per object.
@@ -182,16 +207,15 @@ export function link(objects: readonly ObjectFile[], opts: LinkOptions): LinkRes
     s.section === 'abs' ? s.value : s.section === 'undef' ? 0n : inputs[oi][s.section].address + s.value;
 
   // Symbols ld's script defines (the PROVIDEd ones only when something refers to them).
-  const dataEnd = edata ?? dataStart ?? alignUp(etext, PAGE);
   // Each script symbol is relative to the output section ld's script puts it after (or, for
   // __bss_start, before): that is the section nm and objdump show it in.
   const last = (groupsBefore: Group[]) => [...outputs].reverse().find((o) => groupsBefore.includes(o.group));
   const bssFirst = outputs.find((o) => o.group === 'bss');
   const scriptSymbols = new Map<string, { value: bigint; always: boolean; section?: OutputSection }>([
-    ['__bss_start', { value: dataEnd, always: true, section: bssFirst ?? last(['text', 'rodata', 'data']) }],
-    ['_edata', { value: dataEnd, always: true, section: last(['text', 'rodata', 'data']) }],
+    ['__bss_start', { value: edata, always: true, section: bssFirst ?? last(['text', 'rodata', 'data']) }],
+    ['_edata', { value: edata, always: true, section: last(['text', 'rodata', 'data']) }],
     ['_end', { value: end, always: true, section: last(groups) }],
-    ['edata', { value: dataEnd, always: false, section: last(['text', 'rodata', 'data']) }],
+    ['edata', { value: edata, always: false, section: last(['text', 'rodata', 'data']) }],
     ['end', { value: end, always: false, section: last(groups) }],
     ['etext', { value: etext, always: false, section: last(['text']) }],
     ['_etext', { value: etext, always: false, section: last(['text']) }],

@@ -66,8 +66,15 @@ export class CpuMemory extends CpuState {
     if (this.mmu.tlbInvalidations !== this.seenInvalidations) this.flushSoftTlb();
   }
 
-  /** Drops every cached page pointer (called with every MMU flush and on CPL changes). */
+  /**
+   * RIP of the first byte of the code page the fetch window (cpu.ts) covers; NaN when there is
+   * none. Lives here because every translation flush must also close the window.
+   */
+  protected fetchRipBase = NaN;
+
+  /** Drops every cached page pointer and the fetch window (with every MMU flush and on CPL changes). */
   flushSoftTlb(): void {
+    this.fetchRipBase = NaN;
     this.seenInvalidations = this.mmu.tlbInvalidations;
     this.rTagLo.fill(INVALID_TAG);
     this.wTagLo.fill(INVALID_TAG);

@@ -122,6 +122,8 @@ export class Cpu extends CpuMemory {
   nonRootService: (() => boolean) | undefined = undefined;
   /** The interrupt shadow comes from MOV SS / POP SS, not STI (VMX interruptibility state, VMLAUNCH error 26). */
   movSsShadow = false;
+  /** icount of the instruction that runs inside the interrupt shadow service() just consumed (VMX needs "this instruction is shadowed"). */
+  shadowIcount = -1;
   /** Set by stop(): run() returns 'stop' before the next instruction. */
   private stopRequested = false;
   private pendingStop: StopReason | undefined = undefined;
@@ -130,7 +132,6 @@ export class Cpu extends CpuMemory {
   private readonly icache: ((DecodedInsn | undefined)[] | undefined)[] = [];
   private readonly pagePool: (DecodedInsn | undefined)[][] = [];
   private readonly codePages: number[] = [];
-  private fetchRipBase = NaN;
   private fetchPage: (DecodedInsn | undefined)[] = new Array<DecodedInsn | undefined>(CACHE_PAGE).fill(undefined);
   private readonly scratch = new Uint8Array(16);
   private readonly crossInsn = new DecodedInsn();
@@ -401,6 +402,7 @@ export class Cpu extends CpuMemory {
     if (this.interruptShadow) {
       // The shadow covers exactly one instruction: look again after it.
       this.interruptShadow = false;
+      this.shadowIcount = this.icount;
       this.attention = true;
       return undefined;
     }

@@ -16,7 +16,7 @@ const SIZE = 20 + 8 * 5;
 function capture(c: Cpu, nmiBlocked: boolean, out: Float64Array): void {
   out[0] = c.cr0; out[1] = c.cr3Lo; out[2] = c.cr3Hi; out[3] = c.cr4; out[4] = c.efer; out[5] = c.dr7;
   out[6] = getFlags(c);
-  out[7] = (c.interruptShadow ? (c.movSsShadow ? 2 : 1) : 0) | (nmiBlocked ? 8 : 0);
+  out[7] = (c.interruptShadow || c.shadowIcount === c.icount ? (c.movSsShadow ? 2 : 1) : 0) | (nmiBlocked ? 8 : 0);
   out[8] = c.halted ? 1 : 0;
   out[9] = c.gdtrBase; out[10] = c.gdtrLimit; out[11] = c.idtrBase; out[12] = c.idtrLimit;
   out[13] = c.msrLo.get(MSR_SYSENTER_CS) ?? 0;

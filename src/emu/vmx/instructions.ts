@@ -143,6 +143,7 @@ function vmptrld(c: Cpu, d: DecodedInsn): void {
   if (v.vmcs.read32(ptr) !== VMCS_REVISION_ID) { fail(c, v, VMXERR.VMPTRLD_INCORRECT_VMCS_REVISION_ID); return; }
   v.vmcs.base = ptr;
   v.checker.invalidate();
+  v.controlsDirty = true;
   succeed(c);
 }
 
@@ -189,13 +190,14 @@ function vmwrite(c: Cpu, d: DecodedInsn): void {
   if ((enc & 1) !== 0) v.vmcs.w32(f.offset + 4, lo);
   else v.vmcs.writeField(f, lo, hi);
   v.checker.invalidate(enc);
+  if (f.area === 'control') v.controlsDirty = true;
   succeed(c);
 }
 
 function launchOrResume(c: Cpu, launch: boolean): void {
   const v = rootOperation(c, launch ? 'VMLAUNCH' : 'VMRESUME');
   if (!v.hasCurrentVmcs) { failInvalid(c); return; }
-  if (c.interruptShadow && c.movSsShadow) { fail(c, v, VMXERR.ENTRY_EVENTS_BLOCKED_BY_MOV_SS); return; }
+  if ((c.interruptShadow || c.shadowIcount === c.icount) && c.movSsShadow) { fail(c, v, VMXERR.ENTRY_EVENTS_BLOCKED_BY_MOV_SS); return; }
   const state = v.vmcs.r32(VMCS_LAUNCH_STATE_OFFSET);
   if (launch && state !== LAUNCH_STATE_CLEAR) { fail(c, v, VMXERR.VMLAUNCH_NONCLEAR_VMCS); return; }
   if (!launch && state !== LAUNCH_STATE_LAUNCHED) { fail(c, v, VMXERR.VMRESUME_NONLAUNCHED_VMCS); return; }

@@ -172,6 +172,7 @@ export function vmEntry(v: Vmx, launch: boolean): number {
     const out = result.outcome;
     if (out.kind === 'vmfail-valid') return out.error;
     v.exitCtl = m.r32(O.VM_EXIT_CONTROLS);
+    v.controlsDirty = true;
     beginExit(v);
     v.exitQualLo = out.qualification;
     vmExit(v, out.exitReason, true, message);
@@ -180,7 +181,10 @@ export function vmEntry(v: Vmx, launch: boolean): number {
   const tsc = v.tscNow();
   if (v.lastExitReason >= 0 && v.lastExitReason < v.rootCycles.length) v.rootCycles[v.lastExitReason] += tsc - v.lastExitTsc;
   v.lastExitReason = -1;
-  decodeControls(v);
+  if (v.controlsDirty) {
+    decodeControls(v);
+    v.controlsDirty = false;
+  }
   loadGuestState(v, c);
   const failed = loadMsrList(v, c, m.rNum(O.VM_ENTRY_MSR_LOAD_ADDR), m.r32(O.VM_ENTRY_MSR_LOAD_COUNT) >>> 0);
   if (failed !== 0) {

@@ -79,7 +79,8 @@ function saveGuestState(v: Vmx, c: Cpu): void {
   if ((v.exitCtl & EXIT_SAVE_EFER) !== 0) m.w64(O.GUEST_IA32_EFER, c.efer, 0);
   if ((v.exitCtl & EXIT_SAVE_PAT) !== 0) m.w64(O.GUEST_IA32_PAT, c.msrLo.get(MSR_PAT) ?? 0, c.msrHi.get(MSR_PAT) ?? 0);
   let intr = v.guestNmiBlocked ? INTR_NMI : 0;
-  if (c.interruptShadow) intr |= c.movSsShadow ? INTR_MOV_SS : INTR_STI;
+  // Blocking by STI / MOV SS: the exit happened at or inside the one-instruction shadow.
+  if (c.interruptShadow || c.shadowIcount === c.icount) intr |= c.movSsShadow ? INTR_MOV_SS : INTR_STI;
   m.w32(O.GUEST_INTERRUPTIBILITY_INFO, intr);
   m.w32(O.GUEST_ACTIVITY_STATE, c.halted ? 1 : 0);
   m.w64(O.GUEST_PENDING_DBG_EXCEPTIONS, 0, 0);
@@ -88,8 +89,9 @@ function saveGuestState(v: Vmx, c: Cpu): void {
     m.w32(O.VMX_PREEMPTION_TIMER_VALUE, Math.min(left, 0xffffffff) | 0);
   }
   // IA32_VMX_MISC[5]: the exit stores IA32_EFER.LMA into "IA-32e mode guest" (SDM §27.2, A.6).
-  const entry = m.r32(O.VM_ENTRY_CONTROLS);
-  m.w32(O.VM_ENTRY_CONTROLS, (c.efer & EFER_LMA) !== 0 ? entry | ENTRY_IA32E : entry & ~ENTRY_IA32E);
+  const entry = (c.efer & EFER_LMA) !== 0 ? v.entryCtl | ENTRY_IA32E : v.entryCtl & ~ENTRY_IA32E;
+  m.w32(O.VM_ENTRY_CONTROLS, entry);
+  v.entryCtl = entry;
 }
 
 /** Stores guest MSRs into the VM-exit MSR-store area (SDM §27.4); false on failure (VMX abort 1). */

@@ -66,7 +66,9 @@ export class Vmx {
   /** The non-root dispatch array: exiting instructions wrapped (non-root.ts). */
   readonly nonRootHandlers: readonly Handler[];
 
-  // ---- controls of the current VM entry (decoded once at entry, SDM ch. 24) ----
+  // ---- controls of the current VM entry (decoded at entry when a control field changed, SDM ch. 24) ----
+  /** A control-area field was written (or the current VMCS changed) since the controls were decoded. */
+  controlsDirty = true;
   pin = 0;
   proc = 0;
   /** Secondary controls in force (0 when "activate secondary controls" is 0). */
@@ -190,13 +192,21 @@ export class Vmx {
     this.onExit?.(e);
   }
 
+  /** The current VMCS region was changed behind VMWRITE's back (a debugger's edit): re-decode and re-check it. */
+  vmcsChanged(): void {
+    this.checker.invalidate();
+    this.controlsDirty = true;
+  }
+
   /** Forget everything (processor reset). */
   reset(): void {
     this.inVmx = false;
     this.nonRoot = false;
     this.vmxonPtr = -1;
     this.vmcs.base = -1;
-    this.checker.invalidate();
+    this.lastEntryFailure = undefined;
+    this.lastExit = undefined;
+    this.vmcsChanged();
   }
 }
 

@@ -5,7 +5,7 @@
 import type { Cpu } from '../cpu';
 import type { DecodedInsn } from '../decoder';
 import { CpuFault, GP, BP, OF_VEC, DB } from '../fault';
-import { getOF, getZF, testCC } from '../flags';
+import { getCF, getOF, getSF, getZF, testCC } from '../flags';
 import type { OpcodeForm } from '../isa/opcodes';
 import { CS } from '../state';
 import { softwareInterrupt, INT_SOFTWARE, INT_PRIV_SOFTWARE } from '../exceptions';
@@ -72,12 +72,25 @@ function loop(c: Cpu, d: DecodedInsn, kind: number): void {
   }
 }
 
+/**
+ * Jcc: one function literal per condition, so that each handler tests its flag directly (a
+ * shared closure over `cc` would go through the generic testCC switch on every branch).
+ */
+function jcc(cc: number): Handler {
+  switch (cc) {
+    case 0x4: return (c, d) => { if (getZF(c) !== 0) jumpTo(c, d, c.nextRip + d.imm); };
+    case 0x5: return (c, d) => { if (getZF(c) === 0) jumpTo(c, d, c.nextRip + d.imm); };
+    case 0x2: return (c, d) => { if (getCF(c) !== 0) jumpTo(c, d, c.nextRip + d.imm); };
+    case 0x3: return (c, d) => { if (getCF(c) === 0) jumpTo(c, d, c.nextRip + d.imm); };
+    case 0x8: return (c, d) => { if (getSF(c) !== 0) jumpTo(c, d, c.nextRip + d.imm); };
+    case 0x9: return (c, d) => { if (getSF(c) === 0) jumpTo(c, d, c.nextRip + d.imm); };
+    default: return (c, d) => { if (testCC(c, cc)) jumpTo(c, d, c.nextRip + d.imm); };
+  }
+}
+
 export function controlHandler(f: OpcodeForm): Handler | undefined {
   const ops = f.ops.join(',');
-  if (f.mnem[0] === 'j' && f.mnem !== 'jmp' && f.mnem !== 'jcxz') {
-    const cc = f.opcode & 15;
-    return (c, d) => { if (testCC(c, cc)) jumpTo(c, d, c.nextRip + d.imm); };
-  }
+  if (f.mnem[0] === 'j' && f.mnem !== 'jmp' && f.mnem !== 'jcxz') return jcc(f.opcode & 15);
   switch (f.mnem) {
     case 'jmp':
       if (ops === 'Ev') return (c, d) => {
