@@ -41,6 +41,7 @@ export const RUN_USAGE = `usage: vmx-lab run KERNEL [--append CMDLINE] [--module
   --trace int|exc|all    log interrupts and/or exceptions to stderr
   --serial-log FILE      also write the guest's serial output to FILE
   --exit-port PORT       isa-debug-exit port (default 0xf4; lvisor-style setups use 0x501)
+  --test-device          add QEMU's pc-testdev (ports 0xe0-0xeb, 0x2000-0x2017; MMIO 0xff000000)
   exit status: the guest's debug-exit status (v<<1)|1; 0 after a power-off; 64 load error,
   66 triple fault, 68 instruction limit, 70 internal error, 72 timeout, 74 halted forever`;
 
@@ -107,7 +108,7 @@ function plan(argv: readonly string[], io: CliIo): RunPlan | number {
   const args = parseArgs(argv, {
     '--append': { value: true }, '--module': { value: true, repeat: true }, '--memory': { value: true },
     '--max-instructions': { value: true }, '--timeout': { value: true }, '--trace': { value: true },
-    '--serial-log': { value: true }, '--exit-port': { value: true }, '--help': { value: false }, '-h': { value: false },
+    '--serial-log': { value: true }, '--exit-port': { value: true }, '--test-device': { value: false }, '--help': { value: false }, '-h': { value: false },
   });
   if (args.options.has('--help') || args.options.has('-h')) {
     io.stdout(`${RUN_USAGE}\n`);
@@ -148,7 +149,7 @@ function plan(argv: readonly string[], io: CliIo): RunPlan | number {
       if (data === undefined) throw new LoadError(`module file not found: ${path}`);
       return { name: path, data, cmdline: a === '' ? path : `${path} ${a}` };
     });
-    const machine = createMachine({ memorySize: memory === undefined ? undefined : parseSize(memory), exitPort });
+    const machine = createMachine({ memorySize: memory === undefined ? undefined : parseSize(memory), exitPort, testDevice: args.options.has('--test-device') });
     machine.traceInterrupts = trace === 'int' || trace === 'all';
     if (trace === 'exc' || trace === 'all') io.stderr('vmx-lab: warning: --trace exc: the CPU does not report exception deliveries yet; only a triple fault\'s chain is shown\n');
     const info = machine.boot({ kernel, kernelName: kernelPath, cmdline: qemuCommandLine(kernelPath, opt('--append')), modules });

@@ -28,6 +28,7 @@ import { applyEntryState } from './machine/entry-state.js';
 import { DeviceMsrs, IA32_APIC_BASE } from './machine/device-msrs.js';
 import { MachineEmitter, type DeliveredEvent, type MachineEventMap, type MachineEventName } from './machine/events.js';
 import { PcBoard, type BoardConfig } from './machine/pc-board.js';
+import { installPcTestdev } from './devices/pc-testdev.js';
 import type { MachineStop } from './machine/stop-reason.js';
 
 export type { MachineStop, MachineStopKind } from './machine/stop-reason.js';
@@ -40,6 +41,8 @@ export interface MachineConfig extends BoardConfig {
    * before the run ends as 'halted-forever' (every timer's interrupt is masked). Default 60.
    */
   idleLimitSeconds?: number;
+  /** Add QEMU's pc-testdev (ports 0xE0-0xEB, 0x2000-0x2017, MMIO at 0xFF000000), as kvm-unit-tests expects. */
+  testDevice?: boolean;
 }
 
 export interface BootImage {
@@ -186,6 +189,10 @@ export class Machine {
       u.onOutput = (byte) => this.emitter.emit('serial', { byte, port });
     });
     b.debugPorts.onConsole = (byte) => this.emitter.emit('console', { byte });
+    // The test device's "flush page" makes the host drop what it caches of a page (QEMU
+    // unmaps it); ours are the decoded instructions and the CPU's translation cache, both
+    // invisible to the guest. The architectural TLB stays as it is.
+    if (config.testDevice === true) installPcTestdev(b, () => { this.cpu.flushDecodeCache(); this.cpu.translationsChanged(); });
   }
 
   // ---- events ------------------------------------------------------------------------------

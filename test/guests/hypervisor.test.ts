@@ -4,6 +4,14 @@
 // machine (uptime stamps and the calibrated frequency masked), and the run ends with the
 // guest's own debug-exit status. The control words are checked against the capability MSRs
 // the machine reports (SDM A.3-A.5: every must-be-1 bit set, no bit set that may not be 1).
+//
+// Bochs 2.7, whose CPU models implement VT-x with EPT and unrestricted guest, is the oracle for
+// the VMM's own correctness: the same hypervisor and guests booted by GRUB under Bochs must give
+// the guests the same transcripts and end after the same number of VM exits.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMachine } from '../../src/emu/machine';
 import type { MultibootModuleInput } from '../../src/emu/loader/multiboot';
@@ -48,7 +56,7 @@ function printedControl(vmmLines: string[], field: string): number {
   return Number(line!.slice(`vmx: ${field} = `.length));
 }
 
-/** Bits the VMM requires (its `min` words in discover.ts), by their vmx.h names. */
+/** Bits the VMM requires (the `min` words of setup_vmcs_config, discover.S), by their vmx.h names. */
 const REQUIRED: ReadonlyArray<[ControlGroup, readonly string[]]> = [
   [PIN_BASED_CONTROLS, []],
   [PRIMARY_PROCBASED_CONTROLS, ['CPU_BASED_HLT_EXITING', 'CPU_BASED_USE_IO_BITMAPS', 'CPU_BASED_USE_MSR_BITMAPS', 'CPU_BASED_ACTIVATE_SECONDARY_CONTROLS']],
@@ -155,4 +163,96 @@ describe('the reference hypervisor', () => {
     ]);
     expect(run.status).toBe((0x10 << 1) | 1);
   });
+});
+
+// ---- Bochs ----
+
+const BOCHS_INSTALL_HINT = 'apt-get install -y --no-install-recommends bochs bochsbios vgabios grub-pc-bin grub-common xorriso';
+const BOCHS_TIMEOUT_MS = 60_000;
+
+/** Throws a message that says what to install when Bochs or grub-mkrescue is missing. */
+function requireBochs(): void {
+  for (const [cmd, arg] of [['bochs', '--help'], ['grub-mkrescue', '--version'], ['xorriso', '--version']]) {
+    const r = spawnSync(cmd, [arg], { encoding: 'utf8' });
+    if (r.error) throw new Error(`${cmd} is not available: ${BOCHS_INSTALL_HINT}`);
+  }
+}
+
+/**
+ * Boots the hypervisor with `module` as module 0 from a GRUB CD under Bochs (Skylake model:
+ * VMX with EPT, VPID, unrestricted guest) and returns COM1's output once it matches `until`.
+ * Bochs has no debug-exit device, so the run is stopped from here. GRUB 2 gives a module the
+ * text after its path as its string, so the module's name starts it, as under QEMU and ours.
+ */
+async function bootUnderBochs(kernel: Uint8Array, module: { name: string; data: Uint8Array; args: string }, until: RegExp): Promise<string> {
+  requireBochs();
+  const dir = mkdtempSync(join(tmpdir(), 'vmxlab-bochs-'));
+  try {
+    mkdirSync(join(dir, 'iso/boot/grub'), { recursive: true });
+    writeFileSync(join(dir, 'iso/boot/hypervisor.elf'), kernel);
+    writeFileSync(join(dir, 'iso/boot', module.name), module.data);
+    writeFileSync(join(dir, 'iso/boot/grub/grub.cfg'), [
+      'set timeout=0',
+      'menuentry "hypervisor" {',
+      '  multiboot /boot/hypervisor.elf',
+      `  module /boot/${module.name} ${module.name} ${module.args}`,
+      '}',
+      '',
+    ].join('\n'));
+    const mk = spawnSync('grub-mkrescue', ['-o', join(dir, 'boot.iso'), join(dir, 'iso')], { encoding: 'utf8' });
+    if (mk.status !== 0) throw new Error(`grub-mkrescue failed: ${mk.stderr}`);
+    writeFileSync(join(dir, 'bochsrc'), [
+      'megs: 128',
+      'cpu: model=corei7_skylake_x, count=1, ips=50000000',
+      'romimage: file=/usr/share/bochs/BIOS-bochs-latest',
+      'vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest',
+      'ata0-master: type=cdrom, path=boot.iso, status=inserted',
+      'boot: cdrom',
+      'com1: enabled=1, mode=file, dev=com1.txt',
+      'display_library: rfb, options="timeout=0"',
+      'log: bochs.log',
+      'panic: action=fatal',
+      '',
+    ].join('\n'));
+    writeFileSync(join(dir, 'bochs.rc'), 'c\n');          // Debian's Bochs starts in its debugger
+    const child = spawn('bochs', ['-q', '-f', 'bochsrc', '-rc', 'bochs.rc'], { cwd: dir, stdio: 'ignore' });
+    const com1 = join(dir, 'com1.txt');
+    const started = Date.now();
+    try {
+      for (;;) {
+        const text = existsSync(com1) ? readFileSync(com1, 'latin1') : '';
+        if (until.test(text)) return text;
+        if (child.exitCode !== null) throw new Error(`Bochs exited (status ${child.exitCode}) before the run ended; COM1:\n${text}`);
+        if (Date.now() - started > BOCHS_TIMEOUT_MS) throw new Error(`Bochs did not finish in ${BOCHS_TIMEOUT_MS} ms; COM1:\n${text}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    } finally {
+      child.kill('SIGKILL');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const linesOf = (serial: string): string[] => maskTimes(serial.replace(/\r/g, '')).split('\n').filter((l) => l !== '');
+const RUN_ENDED = /ending the run with that value\n|stopping: the guest cannot run\n/;
+
+describe('the reference hypervisor under Bochs (a VT-x oracle)', () => {
+  const hypervisor = buildOurs(HYPERVISOR);
+
+  const cases = [
+    { guest: TEACH_OS, name: 'teach-os.elf', args: GUEST_ARGS },
+    { guest: HYPERVISOR_PROBE, name: 'probe.elf', args: '' },
+  ];
+  for (const { guest, name, args } of cases) {
+    it(`${guest.name}: the same guest transcript and number of VM exits as on our machine`, async () => {
+      const data = buildOurs(guest);
+      const cmdline = args === '' ? name : `${name} ${args}`;
+      const bochs = linesOf(await bootUnderBochs(hypervisor, { name, data, args }, RUN_ENDED));
+      const ours = boot(hypervisor, 'hypervisor.elf', 'hypervisor.elf', [{ name, data, cmdline }]);
+      expect(bochs.filter((l) => !isVmm(l))).toEqual(ours.lines.filter((l) => !isVmm(l)));
+      expect(vmmText(bochs[bochs.length - 1])).toBe(vmmText(ours.lines[ours.lines.length - 1]));
+      expect(bochs.filter(isVmm).map(vmmText)).toContain(`guest: command line "${cmdline}"`);
+    });
+  }
 });

@@ -5,7 +5,7 @@
 import type { Cpu } from './cpu';
 import { CpuFault, GP, NP, TS, hasErrorCode } from './fault';
 import { AC, IF, NT, RF, TF, VM, getFlags, materialize } from './flags';
-import { checkCodeDescriptor, desc, descAr, descBase, descLimit, loadCodeSegment, readDescriptor, sysRead32, sysWrite16, sysWrite32 } from './segments';
+import { checkCodeDescriptor, desc, descAr, descBase, descLimit, loadCodeSegment, markAccessed, readDescriptor, sysRead32, sysWrite16, sysWrite32 } from './segments';
 import { AR_DB, AR_DPL_SHIFT, AR_UNUSABLE, AR_TYPE_EC, CS, MODE_REAL, MODE_V8086, SS, TR } from './state';
 
 /** Event kinds (VMX interruption types use the same distinctions, SDM Vol. 3C §24.8.3). */
@@ -144,6 +144,7 @@ function deliverProtected(c: Cpu, kind: number, vector: number, errorCode: numbe
     if ((ss & 0xfffc) === 0 || !readDescriptor(c, ss)) throw new CpuFault(TS, (ss & 0xfffc) + ext, 'invalid stack segment in the TSS');
     const ar = descAr(desc.hi);
     if ((ss & 3) !== newCpl || ((ar >> AR_DPL_SHIFT) & 3) !== newCpl || (ar & 0x1a) !== 0x12) throw new CpuFault(TS, (ss & 0xfffc) + ext, 'invalid stack segment in the TSS');
+    markAccessed(c);
     const ssBase = descBase(desc.lo, desc.hi);
     const ssLimit = descLimit(desc.lo, desc.hi);
     const ssB = (ar & AR_DB) !== 0;
@@ -156,7 +157,7 @@ function deliverProtected(c: Cpu, kind: number, vector: number, errorCode: numbe
     };
     push(oldSs); push(oldEsp); push(flags); push(oldCs); push(returnRip);
     if (pushError) push(errorCode);
-    c.loadSegmentCache(SS, ss, ssBase, 0, ssLimit, ar);
+    c.loadSegmentCache(SS, ss, ssBase, 0, ssLimit, ar | 1); // type bit 0: accessed, set by markAccessed above
     regs[8] = ssB ? sp | 0 : (regs[8] & ~0xffff) | sp;
   } else {
     if (pushError) { c.stackAddr(-4 * size, 4 * size, true); }

@@ -123,9 +123,8 @@ export function loadDataSegment(c: Cpu, seg: number, sel: number): void {
  * (checks done by the caller), with the selector's RPL set to `cpl`.
  */
 export function loadCodeSegment(c: Cpu, sel: number, cpl: number): void {
-  const ar = descAr(desc.hi);
   markAccessed(c);
-  c.loadSegmentCache(CS, (sel & 0xfffc) | cpl, descBase(desc.lo, desc.hi), 0, descLimit(desc.lo, desc.hi), ar);
+  c.loadSegmentCache(CS, (sel & 0xfffc) | cpl, descBase(desc.lo, desc.hi), 0, descLimit(desc.lo, desc.hi), descAr(desc.hi));
 }
 
 /** Checks a code-segment descriptor in `desc` as a far-transfer target; returns its DPL. */

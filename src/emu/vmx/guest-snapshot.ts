@@ -8,22 +8,18 @@
 
 import type { Cpu } from '../cpu/cpu';
 import { getFlags } from '../cpu/flags';
-import { MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP } from '../cpu/msrs';
 
-const SIZE = 20 + 8 * 5;
+/** The MSRs the exit saves (SYSENTER, PAT) change only by WRMSR: non-root.ts counts those instead. */
+const SIZE = 13 + 8 * 5;
 
-/** Writes the checked parts of the processor state into `out` (everything the exit saves except RIP and RSP). */
+/** Writes the checked parts of the processor state into `out` (what the exit saves except RIP, RSP and MSRs). */
 function capture(c: Cpu, nmiBlocked: boolean, out: Float64Array): void {
   out[0] = c.cr0; out[1] = c.cr3Lo; out[2] = c.cr3Hi; out[3] = c.cr4; out[4] = c.efer; out[5] = c.dr7;
   out[6] = getFlags(c);
   out[7] = (c.interruptShadow || c.shadowIcount === c.icount ? (c.movSsShadow ? 2 : 1) : 0) | (nmiBlocked ? 8 : 0);
   out[8] = c.halted ? 1 : 0;
   out[9] = c.gdtrBase; out[10] = c.gdtrLimit; out[11] = c.idtrBase; out[12] = c.idtrLimit;
-  out[13] = c.msrLo.get(MSR_SYSENTER_CS) ?? 0;
-  out[14] = c.msrLo.get(MSR_SYSENTER_ESP) ?? 0; out[15] = c.msrHi.get(MSR_SYSENTER_ESP) ?? 0;
-  out[16] = c.msrLo.get(MSR_SYSENTER_EIP) ?? 0; out[17] = c.msrHi.get(MSR_SYSENTER_EIP) ?? 0;
-  out[18] = c.msrLo.get(MSR_PAT) ?? 0; out[19] = c.msrHi.get(MSR_PAT) ?? 0;
-  for (let s = 0, k = 20; s < 8; s++, k += 5) {
+  for (let s = 0, k = 13; s < 8; s++, k += 5) {
     out[k] = c.segSel[s]; out[k + 1] = c.segBaseLo[s]; out[k + 2] = c.segBaseHi[s]; out[k + 3] = c.segLimit[s]; out[k + 4] = c.segAr[s];
   }
 }

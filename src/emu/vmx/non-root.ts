@@ -259,6 +259,7 @@ function wrap(v: Vmx, f: OpcodeForm, root: Handler): Handler | undefined {
         requireCpl0(c);
         const index = c.regs[2] >>> 0;
         if (msrExits(v, index, write)) { instructionExit(v, d, write ? R.MSR_WRITE : R.MSR_READ); return; }
+        if (write) v.guestMsrWritten = true;
         root(c, d);
         if (!write && index === 0x10) addTscOffset(v, c); // RDMSR IA32_TIME_STAMP_COUNTER sees the offset too (SDM §25.3)
       };

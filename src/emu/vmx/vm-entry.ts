@@ -21,7 +21,7 @@ import { materialize } from '../cpu/flags';
 import { MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP } from '../cpu/msrs';
 import { CR0_ET, CS, DS, EFER_LMA, EFER_LME, ES, FS, GS, LDTR, SS, TR } from '../cpu/state';
 import {
-  CPU_SECONDARY, ENTRY_IA32E, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT,
+  CPU_SECONDARY, ENTRY_IA32E, EXIT_SAVE_PAT, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT,
 } from './control-bits';
 import { EXIT_REASON_MSR_LOAD_FAIL, formatEntryFailure } from './entry-checks';
 import { setNested } from './ept';
@@ -195,6 +195,9 @@ export function vmEntry(v: Vmx, launch: boolean): number {
     vmExit(v, FAILED_ENTRY | EXIT_REASON_MSR_LOAD_FAIL, true, message);
     return 0;
   }
+  // MSRs the exit saves now equal their fields, unless the MSR-load list ran, or PAT is saved
+  // without having been loaded (the guest then runs with the host's PAT).
+  v.guestMsrWritten = m.r32(O.VM_ENTRY_MSR_LOAD_COUNT) !== 0 || ((v.exitCtl & EXIT_SAVE_PAT) !== 0 && (v.entryCtl & ENTRY_LOAD_PAT) === 0);
   if (launch) m.w32(VMCS_LAUNCH_STATE_OFFSET, LAUNCH_STATE_LAUNCHED);
   v.entries++;
   v.snapshot.takeAtEntry(c, v.guestNmiBlocked);

@@ -22,6 +22,7 @@ import {
   EXIT_HOST_64, EXIT_LOAD_EFER, EXIT_LOAD_PAT, EXIT_SAVE_DEBUG, EXIT_SAVE_EFER, EXIT_SAVE_PAT, EXIT_SAVE_TIMER, ENTRY_IA32E,
 } from './control-bits';
 import { setNested } from './ept';
+import { MSR_LIST_MAX_ENTRIES } from './capabilities';
 import { OFF } from './vmcs';
 import { fieldByName } from './vmcs-fields';
 import type { Vmx } from './vmx';
@@ -73,11 +74,14 @@ function saveGuestState(v: Vmx, c: Cpu): void {
   m.w32(O.GUEST_GDTR_LIMIT, c.gdtrLimit);
   m.wNum(O.GUEST_IDTR_BASE, c.idtrBase);
   m.w32(O.GUEST_IDTR_LIMIT, c.idtrLimit);
-  m.w32(O.GUEST_SYSENTER_CS, c.msrLo.get(MSR_SYSENTER_CS) ?? 0);
-  m.w64(O.GUEST_SYSENTER_ESP, c.msrLo.get(MSR_SYSENTER_ESP) ?? 0, c.msrHi.get(MSR_SYSENTER_ESP) ?? 0);
-  m.w64(O.GUEST_SYSENTER_EIP, c.msrLo.get(MSR_SYSENTER_EIP) ?? 0, c.msrHi.get(MSR_SYSENTER_EIP) ?? 0);
+  if (v.guestMsrWritten) {
+    // Unchanged since the entry loaded them from these fields unless a WRMSR ran in the guest.
+    m.w32(O.GUEST_SYSENTER_CS, c.msrLo.get(MSR_SYSENTER_CS) ?? 0);
+    m.w64(O.GUEST_SYSENTER_ESP, c.msrLo.get(MSR_SYSENTER_ESP) ?? 0, c.msrHi.get(MSR_SYSENTER_ESP) ?? 0);
+    m.w64(O.GUEST_SYSENTER_EIP, c.msrLo.get(MSR_SYSENTER_EIP) ?? 0, c.msrHi.get(MSR_SYSENTER_EIP) ?? 0);
+    if ((v.exitCtl & EXIT_SAVE_PAT) !== 0) m.w64(O.GUEST_IA32_PAT, c.msrLo.get(MSR_PAT) ?? 0, c.msrHi.get(MSR_PAT) ?? 0);
+  }
   if ((v.exitCtl & EXIT_SAVE_EFER) !== 0) m.w64(O.GUEST_IA32_EFER, c.efer, 0);
-  if ((v.exitCtl & EXIT_SAVE_PAT) !== 0) m.w64(O.GUEST_IA32_PAT, c.msrLo.get(MSR_PAT) ?? 0, c.msrHi.get(MSR_PAT) ?? 0);
   let intr = v.guestNmiBlocked ? INTR_NMI : 0;
   // Blocking by STI / MOV SS: the exit happened at or inside the one-instruction shadow.
   if (c.interruptShadow || c.shadowIcount === c.icount) intr |= c.movSsShadow ? INTR_MOV_SS : INTR_STI;
@@ -99,6 +103,7 @@ function storeMsrs(v: Vmx, c: Cpu): boolean {
   const m = v.vmcs;
   const count = m.r32(O.VM_EXIT_MSR_STORE_COUNT) >>> 0;
   if (count === 0) return true;
+  if (count > MSR_LIST_MAX_ENTRIES) return false; // beyond IA32_VMX_MISC's limit (SDM A.6): a VMX abort
   const area = m.rNum(O.VM_EXIT_MSR_STORE_ADDR);
   const r = c.regs;
   const eax = r[0], eaxHi = r[1], edx = r[4], edxHi = r[5];
@@ -123,11 +128,16 @@ function storeMsrs(v: Vmx, c: Cpu): boolean {
 /**
  * Loads MSRs from an MSR-load area (VM entry §26.4, VM exit §27.6). Returns 0 on success, or
  * the 1-based index of the failing entry (SDM: FS/GS base, x2APIC MSRs, reserved bits 63:32
- * of the entry's first quadword, or a value WRMSR would refuse with #GP).
+ * of the entry's first quadword, a value WRMSR would refuse with #GP, or more entries than
+ * IA32_VMX_MISC allows).
  */
 export function loadMsrList(v: Vmx, c: Cpu, area: number, count: number): number {
   const m = v.vmcs;
-  for (let i = 0; i < count; i++) {
+  // Beyond the recommended maximum (IA32_VMX_MISC[27:25], SDM A.6) the SDM promises nothing;
+  // we load that many entries and fail on the next one.
+  const n = Math.min(count, MSR_LIST_MAX_ENTRIES + 1);
+  for (let i = 0; i < n; i++) {
+    if (i === MSR_LIST_MAX_ENTRIES) return i + 1;
     const e = area + 16 * i;
     const index = m.read32(e) >>> 0;
     if (m.read32(e + 4) !== 0 || index === 0xc0000100 || index === 0xc0000101 || (index >>> 8) === 8 || index === 0x9b) return i + 1;
@@ -230,7 +240,7 @@ export function vmExit(v: Vmx, reason: number, entryFailure = false, message?: s
     v.checker.invalidate();
   } else {
     // The exit rewrites the guest-state area: tell the entry-check cache what really changed.
-    if (v.entryHadExtras || !v.snapshot.unchangedAtExit(c, v.guestNmiBlocked)) v.checker.invalidate();
+    if (v.entryHadExtras || v.guestMsrWritten || !v.snapshot.unchangedAtExit(c, v.guestNmiBlocked)) v.checker.invalidate();
     else v.checker.invalidate(GUEST_RIP_ENCODING);
     saveGuestState(v, c);
     if (!storeMsrs(v, c)) abort = 1;

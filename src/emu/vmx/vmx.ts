@@ -99,6 +99,8 @@ export class Vmx {
   readonly snapshot = new GuestSnapshot();
   /** The last entry checked fields the exit may clear or rewrite (injection, pending debug exceptions). */
   entryHadExtras = false;
+  /** The guest executed a WRMSR that did not exit (or an MSR list ran): MSRs may differ from the VMCS. */
+  guestMsrWritten = true;
 
   // ---- exit information being assembled (vm-exit.ts) ----
   exitQualLo = 0;

@@ -11,7 +11,7 @@ import { AC, AF, CF, DF, ID, IF, IOPL_MASK, NT, OF, PF, RF, SF, TF, VIF, VIP, VM
 import type { OpcodeForm } from '../isa/opcodes';
 import { MSR_FMASK, MSR_KERNEL_GS_BASE, MSR_LSTAR, MSR_STAR, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, readMsr, writeMsr } from '../msrs';
 import {
-  checkCodeDescriptor, desc, descAr, descBase, descLimit, loadCodeSegment, loadDataSegment, readDescriptor, sysRead32, sysWrite32,
+  checkCodeDescriptor, desc, descAr, descBase, descLimit, loadCodeSegment, loadDataSegment, markAccessed, readDescriptor, sysRead32, sysWrite32,
 } from '../segments';
 import {
   AR_DB, AR_DPL_SHIFT, AR_G, AR_L, AR_P, AR_S, AR_TYPE_ACCESSED, AR_TYPE_CODE, AR_TYPE_EC, AR_TYPE_RW, AR_UNUSABLE,
@@ -335,6 +335,7 @@ function returnToSegment(c: Cpu, sel: number, off: number, offHi: number, s: num
     const sar = descAr(desc.hi);
     if ((sar & (AR_S | AR_TYPE_CODE | AR_TYPE_RW)) !== (AR_S | AR_TYPE_RW) || ((sar >> AR_DPL_SHIFT) & 3) !== rpl) throw new CpuFault(GP, ssSel & 0xfffc, 'return SS is not a writable data segment at the new CPL');
     if ((sar & AR_P) === 0) throw new CpuFault(SS_VEC, ssSel & 0xfffc, 'return SS not present');
+    markAccessed(c);
   }
   const ssLo = desc.lo, ssHi = desc.hi;
   desc.lo = csLo; desc.hi = csHi; desc.addr = csAddr;
