@@ -64,6 +64,7 @@ mb_header:
         .long   -(0x1BADB002 + 0x00010003)
         .long   mb_header, mb_header, 0, 0, _start
 _start:
+        movl    $0x90000, %esp
 ${timer}
         movl    $${iterations}, %ecx
 1:      addl    %ecx, %eax

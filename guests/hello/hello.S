@@ -40,7 +40,7 @@ multiboot_header:
         .long   -(MB_HEADER_MAGIC + MB_FLAGS)
         .long   multiboot_header        /* header_addr */
         .long   multiboot_header        /* load_addr: the image starts with this header */
-        .long   _edata                  /* load_end_addr */
+        .long   image_end               /* load_end_addr: end of .rodata, see below */
         .long   _end                    /* bss_end_addr */
         .long   _start                  /* entry_addr */
 
@@ -136,6 +136,17 @@ gdt_descriptor:
 
 message:
         .asciz  "Hello from VMX Lab\n"
+
+/*
+ * The end of what the boot loader copies from the file. With the a.out kludge it copies
+ * one piece of the file, from the header to load_end_addr, so that piece must be laid
+ * out in the file as in memory. .text and .rodata are (both linkers put .rodata at the
+ * next page and the file offsets follow). Anything after them is not: `_edata` lies past
+ * ld's DATA_SEGMENT_ALIGN, which may put the data segment a page further in memory than
+ * in the file, so a loader reading up to `_edata` runs past the end of GNU ld's file.
+ * Hence no .data here, and load_end_addr is this label; .bss is zeroed up to `_end`.
+ */
+image_end:
 
         .bss
         .p2align 12
