@@ -11,7 +11,7 @@ import { ElfError, isElf, parseElf } from '../emu/loader/elf';
 import { MultibootError } from '../emu/loader/multiboot';
 import type { MultibootModuleInput } from '../emu/loader/multiboot';
 import { MemoryConfigError } from '../emu/memory/physical-memory';
-import { createMachine, describeStop, qemuCommandLine, type Machine, type MachineStop } from '../emu/machine';
+import { createMachine, describeStop, qemuCommandLine, vectorName, type DeliveredEvent, type Machine, type MachineStop } from '../emu/machine';
 import { parseAddress, parseArgs, UsageError } from './args';
 import { assembleFiles, DEFAULT_BASE } from './asm-command';
 import { CliError, type CliIo, type HostInput } from './io';
@@ -151,7 +151,7 @@ function plan(argv: readonly string[], io: CliIo): RunPlan | number {
     });
     const machine = createMachine({ memorySize: memory === undefined ? undefined : parseSize(memory), exitPort, testDevice: args.options.has('--test-device') });
     machine.traceInterrupts = trace === 'int' || trace === 'all';
-    if (trace === 'exc' || trace === 'all') io.stderr('vmx-lab: warning: --trace exc: the CPU does not report exception deliveries yet; only a triple fault\'s chain is shown\n');
+    machine.traceExceptions = trace === 'exc' || trace === 'all';
     const info = machine.boot({ kernel, kernelName: kernelPath, cmdline: qemuCommandLine(kernelPath, opt('--append')), modules });
     for (const w of info.warnings) io.stderr(`vmx-lab: warning: ${w}\n`);
     return { machine, maxInstructions: maxText === undefined ? undefined : parseCount(maxText, '--max-instructions'), timeoutMs, serialLog: opt('--serial-log') };
@@ -193,6 +193,18 @@ function hex(v: number): string {
   return `0x${v.toString(16)}`;
 }
 
+/** One --trace line: what was delivered, where, when (e.g. "exception #GP error=0x0 at rip=0x100123 cs=0x10 after 52 instructions"). */
+function traceLine(e: DeliveredEvent): string {
+  let what: string;
+  switch (e.kind) {
+    case 'interrupt': what = `interrupt ${hex(e.vector)}`; break;
+    case 'nmi': what = 'NMI'; break;
+    case 'exception': what = `exception ${vectorName(e.vector)}${e.errorCode >= 0 ? ` error=${hex(e.errorCode)}` : ''}`; break;
+    case 'software-interrupt': what = `software interrupt ${hex(e.vector)}${e.vector < 32 ? ` (${vectorName(e.vector)})` : ''}`; break;
+  }
+  return `${what} at rip=${hex(e.rip)} cs=${hex(e.cs)} after ${e.icount} instructions`;
+}
+
 /** Wire the machine's events to the terminal; returns the serial sink. */
 function attach(p: RunPlan, io: CliIo): SerialSink {
   const sink = new SerialSink(io, p.serialLog !== undefined);
@@ -201,8 +213,7 @@ function attach(p: RunPlan, io: CliIo): SerialSink {
   });
   p.machine.on('event', (e) => {
     sink.flush();
-    const what = e.kind === 'nmi' ? 'NMI' : `interrupt ${hex(e.vector)}`;
-    io.stderr(`vmx-lab: trace: ${what} at rip=${hex(e.rip)} after ${e.icount} instructions\n`);
+    io.stderr(`vmx-lab: trace: ${traceLine(e)}\n`);
   });
   return sink;
 }

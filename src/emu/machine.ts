@@ -11,8 +11,11 @@
 // (clock.instructionsUntilNextEvent), so timers fire at their exact instruction count and
 // the run is deterministic: the same kernel, command line and modules give the same
 // output, instruction for instruction (virtual time = instructions retired, see
-// machine/machine-clock.ts). Between slices the loop fires due timers, checks pause(), the
-// limits and breakpoints. HLT sleeps: with IF=1 virtual time jumps to the next timer event
+// machine/machine-clock.ts; RDTSC and the devices read the instruction counter itself, so
+// they see the instructions retired inside the current slice at no per-instruction cost).
+// Between slices the loop fires due timers, checks pause() and the limits. Breakpoints are
+// the CPU's (Cpu.breakpoints is this.breakpoints): slices stay long when breakpoints are
+// set, and only code pages holding one leave the CPU's fast path. HLT sleeps: with IF=1 virtual time jumps to the next timer event
 // (clock.skipToNextEvent) until an interrupt wakes the CPU; with IF=0 (and no NMI) nothing
 // ever can, and the run ends with 'halted-forever' instead of spinning.
 import { Cpu } from './cpu/cpu.js';
@@ -25,7 +28,8 @@ import { ACC_EXEC, ACC_READ, ACC_WRITE } from './mmu/access.js';
 import { Mmu } from './mmu/mmu.js';
 import type { PageWalk } from './mmu/page-walk.js';
 import { applyEntryState } from './machine/entry-state.js';
-import { DeviceMsrs, IA32_APIC_BASE } from './machine/device-msrs.js';
+import { EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI } from './cpu/exceptions.js';
+import { DeviceMsrs } from './machine/device-msrs.js';
 import { MachineEmitter, type DeliveredEvent, type MachineEventMap, type MachineEventName } from './machine/events.js';
 import { PcBoard, type BoardConfig } from './machine/pc-board.js';
 import { installPcTestdev } from './devices/pc-testdev.js';
@@ -98,6 +102,8 @@ export interface RegisterSnapshot {
 }
 
 const MODE_NAMES = ['real', 'protected', 'virtual-8086', 'compatibility', '64-bit'];
+/** The TPR in the local APIC's register page (SDM Vol. 3 Table 10-1), which CR8 reads and writes. */
+const APIC_TPR_OFFSET = 0x80;
 /** Longest slice between checks of pause(), the wall clock and the limits (about 10-50 ms). */
 const MAX_SLICE = 1_000_000;
 const TWO32 = 4294967296;
@@ -125,9 +131,7 @@ export class Machine {
   bootInfo: MultibootBoot | undefined;
   /** While true, a halt with IF=1 and no timer waits for host input instead of ending the run. */
   hostInputOpen = false;
-  /** Emit 'event' for every external interrupt and NMI delivered (off by default). */
-  traceInterrupts = false;
-  /** Linear RIP values to stop at. */
+  /** RIP values to stop at (before the instruction there); the CPU reads this set at every run. */
   readonly breakpoints = new Set<number>();
 
   private readonly emitter = new MachineEmitter();
@@ -137,44 +141,32 @@ export class Machine {
   /** Once the machine shut down (debug exit, power-off, triple fault), every run returns this. */
   private finished: MachineStop | undefined;
   private pauseRequested = false;
-  /** The CPU's slice was cut because a timer was armed inside it (not a pause). */
+  /** The 'halt' event for the current halt was emitted. */
   private haltAnnounced = false;
   /** Virtual time at which the current halt began. */
   private haltStart = -1;
-  /** RIP at which run() resumed from a breakpoint (not reported again before one instruction). */
-  private resumeFrom = NaN;
+  private traceInt = false;
+  private traceExc = false;
 
   constructor(config: MachineConfig = {}) {
     this.board = new PcBoard(config);
     const b = this.board;
     this.idleLimit = (config.idleLimitSeconds ?? 60) * b.clock.instructionsPerSecond;
     this.mmu = new Mmu(b.memory);
-    const hub = b.interrupts;
-    // The CPU's view of the interrupt inputs, with the trace hook on acknowledge.
-    const interrupts = {
-      get intrPending(): boolean {
-        return hub.intrPending;
+    this.cpu = new Cpu(b.memory, this.mmu, { io: b.io, interrupts: b.interrupts, tsc: b.clock });
+    this.deviceMsrs = new DeviceMsrs(b.clock, b.lapic, b.apicFeatures.tscDeadline);
+    this.cpu.msrDevice = this.deviceMsrs;
+    const lapic = b.lapic;
+    this.cpu.apic = {
+      get hardwareEnabled(): boolean {
+        return lapic.hardwareEnabled;
       },
-      get nmiPending(): boolean {
-        return hub.nmiPending;
-      },
-      acknowledge: (): number => {
-        const v = hub.acknowledge();
-        if (v >= 0 && this.traceInterrupts) this.emitDelivery('interrupt', v);
-        return v;
-      },
-      acknowledgeNmi: (): void => {
-        hub.acknowledgeNmi();
-        if (this.traceInterrupts) this.emitDelivery('nmi', 2);
-      },
+      x2apicSupported: b.apicFeatures.x2apic,
+      tscDeadlineSupported: b.apicFeatures.tscDeadline,
+      readTpr: () => lapic.mmioRead(APIC_TPR_OFFSET, 4),
+      writeTpr: (v) => lapic.mmioWrite(APIC_TPR_OFFSET, 4, v),
     };
-    this.cpu = new Cpu(b.memory, this.mmu, { io: b.io, interrupts, tsc: b.clock });
-    this.deviceMsrs = new DeviceMsrs(b.clock, b.lapic);
-    // The CPU keeps IA32_APIC_BASE itself and reports writes: the local APIC follows them
-    // (global enable, relocation, x2APIC mode).
-    this.cpu.onMsrWrite = (index, lo, hi) => {
-      if (index === IA32_APIC_BASE) this.deviceMsrs.wrmsr(index, lo, hi);
-    };
+    this.cpu.breakpoints = this.breakpoints;
     b.clock.attach(this.cpu);
     b.clock.onEarlierDeadline = () => this.cpu.stop();
 
@@ -199,6 +191,43 @@ export class Machine {
 
   on<K extends MachineEventName>(name: K, listener: (payload: MachineEventMap[K]) => void): () => void {
     return this.emitter.on(name, listener);
+  }
+
+  /** Emit 'event' for every external interrupt and NMI delivered (off by default). */
+  get traceInterrupts(): boolean {
+    return this.traceInt;
+  }
+
+  set traceInterrupts(on: boolean) {
+    this.traceInt = on;
+    this.setTraceHook();
+  }
+
+  /** Emit 'event' for every exception and software interrupt (INT n, INT3, INTO, INT1) delivered (off by default). */
+  get traceExceptions(): boolean {
+    return this.traceExc;
+  }
+
+  set traceExceptions(on: boolean) {
+    this.traceExc = on;
+    this.setTraceHook();
+  }
+
+  /** The CPU's event hook exists only while something is traced (it costs nothing otherwise). */
+  private setTraceHook(): void {
+    this.cpu.onEvent = this.traceInt || this.traceExc ? (kind, vector, errorCode, rip, cs) => this.traceEvent(kind, vector, errorCode, rip, cs) : undefined;
+  }
+
+  private traceEvent(kind: number, vector: number, errorCode: number, rip: number, cs: number): void {
+    let what: DeliveredEvent['kind'];
+    if (kind === EVENT_EXTINT || kind === EVENT_NMI) {
+      if (!this.traceInt) return;
+      what = kind === EVENT_NMI ? 'nmi' : 'interrupt';
+    } else {
+      if (!this.traceExc) return;
+      what = kind === EVENT_EXCEPTION ? 'exception' : 'software-interrupt';
+    }
+    this.emitter.emit('event', { kind: what, vector, errorCode, rip, cs, icount: this.cpu.icount });
   }
 
   // ---- boot ----------------------------------------------------------------------------------
@@ -255,7 +284,6 @@ export class Machine {
     const start = cpu.icount;
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
     this.pauseRequested = false;
-    const stepping = this.breakpoints.size > 0;
     for (;;) {
       if (this.pauseRequested) {
         this.pauseRequested = false;
@@ -265,23 +293,15 @@ export class Machine {
       const left = start + budget - cpu.icount;
       if (left <= 0) return { kind: 'budget' };
       if (performance.now() > deadline) return { kind: 'timeout', ms: timeoutMs ?? 0 };
-      if (stepping && !cpu.halted && this.breakpoints.has(cpu.rip) && cpu.rip !== this.resumeFrom) {
-        this.resumeFrom = cpu.rip;
-        return { kind: 'breakpoint', address: cpu.rip };
-      }
       if (clock.now >= clock.nextDeadline) clock.runDue();
 
       let n = Math.min(left, maxInstructions - cpu.icount, MAX_SLICE, clock.instructionsUntilNextEvent());
-      if (stepping) n = Math.min(n, 1);
       if (n <= 0) n = 1;
       const before = cpu.icount;
       clock.sliceEnd = clock.now + n;
       const reason = cpu.run(n);
       clock.sliceEnd = -Infinity;
-      if (cpu.icount !== before) {
-        this.resumeFrom = NaN;
-        this.haltAnnounced = false;
-      }
+      if (cpu.icount !== before) this.haltAnnounced = false;
 
       const requested = this.requested;
       if (requested !== undefined) {
@@ -293,6 +313,8 @@ export class Machine {
         case 'budget':
         case 'stop':
           continue;
+        case 'breakpoint':
+          return { kind: 'breakpoint', address: cpu.rip };
         case 'triple-fault':
           this.finished = { kind: 'triple-fault', chain: [...cpu.faultChain] };
           return this.finished;
@@ -340,10 +362,6 @@ export class Machine {
     return undefined;
   }
 
-  private emitDelivery(kind: DeliveredEvent['kind'], vector: number): void {
-    this.emitter.emit('event', { kind, vector, rip: this.cpu.rip, icount: this.cpu.icount });
-  }
-
   // ---- state queries ---------------------------------------------------------------------------
 
   registers(): RegisterSnapshot {
@@ -360,7 +378,7 @@ export class Machine {
       cr2: numberToBig(c.cr2),
       cr3: toBig(c.cr3Lo, c.cr3Hi),
       cr4: c.cr4 >>> 0,
-      cr8: c.cr8,
+      cr8: c.readCr8(),
       efer: c.efer >>> 0,
       gdtr: { base: numberToBig(c.gdtrBase), limit: c.gdtrLimit },
       idtr: { base: numberToBig(c.idtrBase), limit: c.idtrLimit },

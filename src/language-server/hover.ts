@@ -64,6 +64,13 @@ const CLASS_TEXT: Readonly<Record<RegInfo['cls'], string>> = {
 export function registerHover(name: string): string | undefined {
   const reg = lookupRegister(name);
   if (!reg) return undefined;
+  if (reg.noIndex) {
+    const base = reg.size === 8 ? 'rsi' : 'esi';
+    return `**%${reg.name}**: not a register: objdump's "no index" pseudo-register for ${reg.size * 8}-bit addressing, ` +
+      'printed for a SIB byte whose index field is 100b without REX.X (SDM Vol. 2, Table 2-3); ' +
+      `valid only as the index of a memory operand, e.g. \`lea (%${base},%${reg.name},1),%${base}\` ` +
+      '(GNU as takes it after `.allow_index_reg` or with `-mindex-reg`)';
+  }
   const notes: string[] = [];
   if (reg.needsRex) notes.push('needs a REX prefix (64-bit mode only)');
   if (reg.highByte) notes.push('cannot be used in an instruction that has a REX prefix');

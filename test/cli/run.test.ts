@@ -161,7 +161,7 @@ ${exitAsm(0)}`);
     const r = run(['k.elf', '--trace', 'int'], { 'k.elf': pitTickKernel() });
     expect(r.out).toBe('tick\n');
     expect(r.status).toBe(1);
-    expectOneLine(r.err, /^vmx-lab: trace: interrupt 0x20 at rip=0x[0-9a-f]+ after \d+ instructions$/);
+    expectOneLine(r.err, /^vmx-lab: trace: interrupt 0x20 at rip=0x[0-9a-f]+ cs=0x10 after \d+ instructions$/);
   });
 
   it('bad usage is status 2', () => {

@@ -938,7 +938,6 @@ class Assembler implements EvalContext<Sym> {
     const parsed = parseOperands(ts);
     const operands = parsed.map((o) => this.operand(o));
     const insn: Instruction = { mnemonic, prefixes, operands };
-    const loc = { ...this.loc, col };
     const encode = (branch?: 'short' | 'near') => {
       try {
         return this.encoder.encodeInstruction(insn, { mode: this.mode, branch });
@@ -952,6 +951,7 @@ class Assembler implements EvalContext<Sym> {
     if (relaxable && target?.kind === 'mem' && !target.base && !target.index && !target.seg && !target.indirect && target.disp?.symbol !== undefined && !this.exprValues.has(target.disp.symbol)) {
       const short = encode('short');
       const near = encode('near');
+      const loc = { ...this.loc, col };
       this.warnAll(near.warnings, loc);
       const frag: BranchFrag = {
         kind: 'branch', address: 0, target: this.sym(target.disp.symbol), addend: target.disp.addend,
@@ -961,6 +961,8 @@ class Assembler implements EvalContext<Sym> {
       return;
     }
     const enc = encode();
+    // Most instructions have neither warnings nor fixups: the location object is made on demand.
+    const loc = (enc.warnings?.length ?? 0) !== 0 || enc.fixups.length !== 0 ? { ...this.loc, col } : this.loc;
     this.warnAll(enc.warnings, loc);
     if (this.cur.type === SHT_NOBITS) throw new SyntaxError_(`attempt to store non-zero value in section \`${this.cur.name}'`, col);
     const f = currentFixed(this.cur);

@@ -61,11 +61,14 @@ export function splitTopLevel(text: string, sep = ','): string[] {
 // ---- the scrubber's view of operand text ------------------------------------------------
 
 /** Characters of a symbol for gas's scrubber on x86: `symbol_chars` plus tc-i386's `extra_symbol_chars`. */
-function isScrubSymbolChar(c: string): boolean {
-  return /[A-Za-z0-9_.$*%\-([{}]/.test(c);
-}
+const SCRUB_SYMBOL = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.$*%-([{}') SCRUB_SYMBOL[c.charCodeAt(0)] = 1;
+const isScrubSymbolChar = (c: string): boolean => SCRUB_SYMBOL[c.charCodeAt(0)] === 1;
 
 const isBlank = (c: string | undefined) => c === ' ' || c === '\t';
+/** Symbol names: letters, `_`, `.`, `$`, then digits too. */
+const isNameStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 36;
+const isNameChar = (c: number) => isNameStart(c) || (c >= 48 && c <= 57);
 
 /** Operand text after gas's scrubber, with the source column of every kept character. */
 interface Scrubbed {
@@ -167,10 +170,13 @@ class ArgScanner {
 
   /** A name at the cursor (gas `get_token`), or '' without moving. */
   token(): string {
-    const m = /^[A-Za-z_.$][\w.$]*/.exec(this.text.slice(this.idx));
-    if (!m) return '';
-    this.idx += m[0].length;
-    return m[0];
+    const t = this.text;
+    const start = this.idx;
+    if (start >= t.length || !isNameStart(t.charCodeAt(start))) return '';
+    let i = start + 1;
+    while (i < t.length && isNameChar(t.charCodeAt(i))) i++;
+    this.idx = i;
+    return t.slice(start, i);
   }
 
   /**
@@ -369,11 +375,17 @@ export function substituteParams(text: string, values: ReadonlyMap<string, strin
       i++;
       continue;
     }
-    const m = /^[A-Za-z_][\w$]*/.exec(text.slice(i + 1));
-    if (m && values.has(m[0])) {
-      out += values.get(m[0]);
-      i += m[0].length;
-      continue;
+    let j = i + 1;
+    if (j < text.length && isNameStart(text.charCodeAt(j)) && text[j] !== '.' && text[j] !== '$') {
+      j++;
+      while (j < text.length && isNameChar(text.charCodeAt(j)) && text[j] !== '.') j++;
+      const name = text.slice(i + 1, j);
+      const v = values.get(name);
+      if (v !== undefined) {
+        out += v;
+        i = j - 1;
+        continue;
+      }
     }
     out += c;
   }

@@ -11,6 +11,10 @@
 //   The fetch window (fetchRipBase/fetchPage) remembers the current code page so that the
 //   common case, the next instruction on the same page, costs one subtraction, one compare
 //   and an array load; it is invalidated on anything that can change the mapping.
+// - Breakpoints cost nothing on pages without one: fetchSlow, which every change of code page
+//   goes through, stops at a breakpoint's RIP, and on a page holding breakpoints makes the
+//   fetch window a copy of the page's array with their slots empty, so that only those
+//   instructions leave the fast path (the debugger's breakpoints, not the guest's INT3).
 // - Handlers: `handlers[d.entry](cpu, d)`, one per OPCODES entry (decoder entry = handler
 //   index), plus one at the end for invalid encodings (#UD). Handlers read `nextRip`, write it
 //   for branches, and throw CpuFault; `rip = nextRip` only after they return (precise faults).
@@ -37,7 +41,7 @@
 import { PhysicalMemory } from '../memory/physical-memory';
 import { decode, DecodedInsn, PFX_LOCK, PFX_OPSIZE, type DecodeMode } from './decoder';
 import { CpuMemory } from './cpu-memory';
-import { CpuFault, GP, VMEXIT_VECTOR } from './fault';
+import { BREAKPOINT_VECTOR, CpuFault, GP, VMEXIT_VECTOR } from './fault';
 import type { Vmx } from '../vmx/vmx';
 import { IF, VM } from './flags';
 import { buildHandlers, INVALID_ENTRY, isLockable, isNearBranchJz, type Handler } from './handlers/index';
@@ -47,10 +51,10 @@ import {
   AR_TYPE_RW, AR_TYPE_ACCESSED, AR_TYPE_CODE, LDTR, TR,
 } from './state';
 import { ACC_EXEC, type Translator } from './translator';
-import { resetMsrs } from './msrs';
+import { resetMsrs, type MsrDevice } from './msrs';
 
 /** Why run() returned. */
-export type StopReason = 'budget' | 'halt' | 'exception' | 'triple-fault' | 'stop';
+export type StopReason = 'budget' | 'halt' | 'exception' | 'triple-fault' | 'stop' | 'breakpoint';
 
 /** Port I/O as the CPU sees it (IoBus implements it). */
 export interface PortIo {
@@ -77,6 +81,23 @@ const CACHE_PAGE = 4096;
  * (as Bochs flushes its icache), so code that wanders through memory cannot exhaust the heap.
  */
 const MAX_CODE_PAGES = 256;
+const NO_BREAKPOINTS: ReadonlySet<number> = new Set<number>();
+
+/**
+ * The local APIC's parts that are wired into the core rather than reached through MMIO or
+ * MSRs: the TPR behind CR8 (SDM Vol. 3 §10.8.6.1: CR8[3:0] = TPR[7:4]), the global enable
+ * bit that CPUID.01H:EDX.APIC reflects (§10.4.3), and the optional features CPUID advertises.
+ */
+export interface CpuApic {
+  /** IA32_APIC_BASE[11]. */
+  readonly hardwareEnabled: boolean;
+  /** x2APIC mode can be entered (CPUID.01H:ECX[21]). */
+  readonly x2apicSupported: boolean;
+  /** The timer has TSC-deadline mode (CPUID.01H:ECX[24]). */
+  readonly tscDeadlineSupported: boolean;
+  readTpr(): number;
+  writeTpr(value: number): void;
+}
 
 /** The TSC as the CPU reads (RDTSC, IA32_TSC) and writes it (WRMSR IA32_TSC); the Clock implements it. */
 export interface TscSource {
@@ -108,8 +129,17 @@ export class Cpu extends CpuMemory {
   io: PortIo | undefined;
   interrupts: InterruptInputs | undefined;
   tsc: TscSource | undefined;
-  /** Called after every successful WRMSR (the machine moves the local APIC on IA32_APIC_BASE writes). */
-  onMsrWrite: ((index: number, lo: number, hi: number) => void) | undefined = undefined;
+  /** MSRs owned by devices (local APIC, clock), asked before the CPU's own (msrs.ts). */
+  msrDevice: MsrDevice | undefined = undefined;
+  /** The local APIC as the CPU itself sees it (CR8, CPUID); undefined: CR8 is a plain register. */
+  apic: CpuApic | undefined = undefined;
+  /**
+   * Called at the start of every event delivery, before the VMX event filter (traces: one
+   * call per exception or interrupt, none per instruction). `rip` and `cs` are the current
+   * ones: the faulting instruction, the INT n, or where an interrupt arrives; errorCode is -1
+   * when the event has none.
+   */
+  onEvent: ((kind: number, vector: number, errorCode: number, rip: number, cs: number) => void) | undefined = undefined;
   /** Local APIC ID reported by CPUID. */
   apicId = 0;
   /** CPUID.1:ECX.VMX, set by the VMX implementation. */
@@ -118,12 +148,28 @@ export class Cpu extends CpuMemory {
   vmx: Vmx | undefined = undefined;
   /** VMX non-root: consulted by deliverEvent for every event; true = it caused a VM exit instead. */
   eventFilter: ((kind: number, vector: number, errorCode: number, returnRip: number) => boolean) | undefined = undefined;
+  /** VMX non-root: deliverEvent finished delivering an event the filter let through. */
+  eventDelivered: (() => void) | undefined = undefined;
   /** VMX non-root: checks between instructions (windows, preemption timer, MTF, exiting interrupts); true = a VM exit happened. */
   nonRootService: (() => boolean) | undefined = undefined;
   /** The interrupt shadow comes from MOV SS / POP SS, not STI (VMX interruptibility state, VMLAUNCH error 26). */
   movSsShadow = false;
   /** icount of the instruction that runs inside the interrupt shadow service() just consumed (VMX needs "this instruction is shadowed"). */
   shadowIcount = -1;
+  /**
+   * Debugger breakpoints: RIP values to stop before (run() returns 'breakpoint' with RIP at
+   * the instruction; the next run executes it). The set may change between runs; see the
+   * module comment for how pages without breakpoints keep the fast path.
+   */
+  breakpoints: ReadonlySet<number> = NO_BREAKPOINTS;
+  /** The breakpoint last reported, as RIP and icount: the run that resumes there executes it. */
+  private breakpointRip = NaN;
+  private breakpointIcount = -1;
+  /** On a page with breakpoints, the fetch window is this copy of the page's array without them. */
+  private breakpointView: (DecodedInsn | undefined)[] | undefined = undefined;
+  /** The icache page the view copies (undefined: no valid view) and the RIP of the page's first byte. */
+  private breakpointViewOf: (DecodedInsn | undefined)[] | undefined = undefined;
+  private breakpointViewBase = NaN;
   /** Set by stop(): run() returns 'stop' before the next instruction. */
   private stopRequested = false;
   private pendingStop: StopReason | undefined = undefined;
@@ -166,6 +212,7 @@ export class Cpu extends CpuMemory {
     this.interruptShadow = false;
     this.faultChain.length = 0;
     resetMsrs(this);
+    this.vmx?.reset(); // RESET leaves VMX operation (SDM Vol. 3C §23.7)
     this.pagingChanged(true);
   }
 
@@ -234,6 +281,7 @@ export class Cpu extends CpuMemory {
   private recyclePage(pfn: number): void {
     const page = this.icache[pfn];
     if (page === undefined) return;
+    if (page === this.breakpointViewOf) this.breakpointViewOf = undefined;
     this.icache[pfn] = undefined;
     page.fill(undefined);
     if (this.pagePool.length < 16) this.pagePool.push(page);
@@ -261,6 +309,8 @@ export class Cpu extends CpuMemory {
 
   private fetchSlow(): DecodedInsn {
     const rip = this.rip;
+    const breakpoints = this.breakpoints.size !== 0;
+    if (breakpoints && this.breakpoints.has(rip)) this.breakpointHit(rip);
     let lo: number, hi: number;
     if (this.long64) {
       lo = rip | 0;
@@ -292,10 +342,13 @@ export class Cpu extends CpuMemory {
     }
     this.fetchPage = page;
     this.fetchRipBase = rip - pageOff;
+    if (breakpoints) this.breakpointWindow(page, rip - pageOff);
     let d = page[pageOff];
     if (d === undefined) { d = new DecodedInsn(); page[pageOff] = d; }
     if (pageOff <= 4096 - 15) {
-      return this.finishDecode(bytes, pageOff, mode, d, false);
+      const r = this.finishDecode(bytes, pageOff, mode, d, false);
+      if (this.fetchPage !== page && !this.breakpoints.has(rip)) this.fetchPage[pageOff] = r;
+      return r;
     }
     const n = 4096 - pageOff;
     const buf = this.scratch.subarray(0, n);
@@ -309,6 +362,36 @@ export class Cpu extends CpuMemory {
     const phys2 = this.translate(nlo, nhi, ACC_EXEC, this.cpl);
     for (let k = 0; k < 15 - n; k++) this.scratch[n + k] = this.mem.read8(phys2 + k);
     return this.finishDecode(this.scratch.subarray(0, 15), 0, mode, this.crossInsn, false);
+  }
+
+  /** A breakpoint at `rip`: stop, unless this is the run resuming from it (same RIP, nothing retired since). */
+  private breakpointHit(rip: number): void {
+    if (rip === this.breakpointRip && this.icount === this.breakpointIcount) return;
+    this.breakpointRip = rip;
+    this.breakpointIcount = this.icount;
+    throw new CpuFault(BREAKPOINT_VECTOR, -1, 'breakpoint');
+  }
+
+  /** The fetch window of a page with breakpoints (RIPs base..base+4095): the page's array minus their slots. */
+  private breakpointWindow(page: (DecodedInsn | undefined)[], base: number): void {
+    if (this.breakpointViewOf === page && this.breakpointViewBase === base) {
+      this.fetchPage = this.breakpointView!;
+      return;
+    }
+    let view: (DecodedInsn | undefined)[] | undefined;
+    for (const b of this.breakpoints) {
+      const off = b - base;
+      if (off < 0 || off >= CACHE_PAGE) continue;
+      if (view === undefined) {
+        view = this.breakpointView ??= new Array<DecodedInsn | undefined>(CACHE_PAGE);
+        for (let k = 0; k < CACHE_PAGE; k++) view[k] = page[k];
+      }
+      view[off] = undefined;
+    }
+    if (view === undefined) return;
+    this.breakpointViewOf = page;
+    this.breakpointViewBase = base;
+    this.fetchPage = view;
   }
 
   /**
@@ -351,6 +434,11 @@ export class Cpu extends CpuMemory {
     const limit = this.icount + budget;
     this.attention = true;
     this.syncSoftTlb(); // the debugger or VMX code may have flushed the MMU between slices
+    if (this.breakpoints.size !== 0 || this.breakpointViewOf !== undefined) {
+      // Breakpoints may have changed since the last run: look at the page again.
+      this.breakpointViewOf = undefined;
+      this.fetchRipBase = NaN;
+    }
     for (;;) {
       if (this.attention) {
         const r = this.service();
@@ -436,37 +524,40 @@ export class Cpu extends CpuMemory {
   /** A fault escaped a handler (or event delivery): deliver it, or stop. */
   private fault(f: CpuFault): StopReason | undefined {
     if (f.vector === VMEXIT_VECTOR) return undefined; // a VM exit already left the instruction (src/emu/vmx/vm-exit.ts)
+    if (f.vector === BREAKPOINT_VECTOR) return 'breakpoint';
     this.lastFault = f;
     if (this.stopOnException) return 'exception';
     this.faultChain.length = 0;
-    try {
-      deliverEvent(this, EVENT_EXCEPTION, f.vector, f.errorCode);
-    } catch (e) {
-      if (!(e instanceof CpuFault)) throw e;
-      return this.fault2(f, e);
-    }
-    return undefined;
+    this.faultChain.push(f.vector);
+    return this.deliverFault(f);
   }
 
-  /** A fault while delivering a fault: #DF or shutdown (SDM Vol. 3 §6.15, Table 6-5). */
-  private fault2(first: CpuFault, second: CpuFault): StopReason | undefined {
-    if (second.vector === VMEXIT_VECTOR) return undefined;
-    if (this.faultChain.length === 0) this.faultChain.push(first.vector);
-    this.faultChain.push(second.vector);
-    if (first.vector === 8) return this.shutdown();
-    const contributory = (v: number): boolean => v === 0 || (v >= 10 && v <= 13);
-    const df = (contributory(first.vector) && contributory(second.vector)) || (first.vector === 14 && (contributory(second.vector) || second.vector === 14));
-    if (df) this.faultChain.push(8);
-    const next = df ? new CpuFault(8, 0, 'double fault') : second;
-    this.lastFault = next;
-    try {
-      deliverEvent(this, EVENT_EXCEPTION, next.vector, next.errorCode);
-    } catch (e) {
-      if (!(e instanceof CpuFault)) throw e;
-      if (e.vector === VMEXIT_VECTOR) return undefined;
-      return this.fault2(next, e);
+  /**
+   * Delivers `f`; a fault during its delivery is handled as SDM Vol. 3 §6.15 Table 6-5 says:
+   * benign first event, or contributory then #PF: the second one is delivered serially;
+   * contributory then contributory, #PF then contributory or #PF: #DF; any fault while
+   * delivering #DF: shutdown (triple fault). `faultChain` lists the events whose delivery
+   * was attempted, e.g. #UD, #GP, #DF for a `ud2` with no IDT.
+   */
+  private deliverFault(f: CpuFault): StopReason | undefined {
+    let event = f;
+    for (;;) {
+      try {
+        deliverEvent(this, EVENT_EXCEPTION, event.vector, event.errorCode);
+        return undefined;
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        if (e.vector === VMEXIT_VECTOR) return undefined;
+        if (event.vector === 8) return this.shutdown();
+        const first = event.vector;
+        const second = e.vector;
+        const contributory = (v: number): boolean => v === 0 || (v >= 10 && v <= 13);
+        const df = (contributory(first) && contributory(second)) || (first === 14 && (contributory(second) || second === 14));
+        event = df ? new CpuFault(8, 0, `double fault: ${e.detail}`) : e;
+        this.faultChain.push(event.vector);
+        this.lastFault = event;
+      }
     }
-    return undefined;
   }
 
   /** A triple fault: shutdown, or in VMX non-root operation a VM exit (SDM Vol. 3C §25.2, reason 2). */
@@ -502,6 +593,20 @@ export class Cpu extends CpuMemory {
   /** RFLAGS.IF and friends changed: interrupts may be deliverable now. */
   checkInterrupts(): void {
     this.attention = true;
+  }
+
+  /** CR8: the local APIC's TPR[7:4] when there is one (SDM Vol. 3 §10.8.6.1), else the plain register. */
+  readCr8(): number {
+    const a = this.apic;
+    return a === undefined ? this.cr8 : (a.readTpr() >> 4) & 15;
+  }
+
+  /** MOV to CR8 (bits 3:0, checked by the caller): TPR[7:4] = value, TPR[3:0] = 0. */
+  writeCr8(value: number): void {
+    const a = this.apic;
+    if (a === undefined) this.cr8 = value;
+    else a.writeTpr(value << 4);
+    this.checkInterrupts();
   }
 
   /** True when CS/SS descriptors describe protected-mode code (not real or virtual-8086 mode). */

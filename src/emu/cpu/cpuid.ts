@@ -1,9 +1,11 @@
 // CPUID (SDM Vol. 2 CPUID): GenuineIntel, family 6 model 0x3A (an Ivy Bridge core, the first
 // generation with every VT-x feature lvisor needs), and only the feature bits this emulator
 // really implements. Notably absent: x87/MMX/SSE (no FPU), MONITOR/MWAIT, XSAVE, BMI1/BMI2
-// (TZCNT is executed as TZCNT anyway: compilers emit `rep bsf`, which agrees with BSF for
-// non-zero inputs), x2APIC, PCID, SMEP/SMAP. VMX (CPUID.1:ECX bit 5) is set when the VMX
-// implementation enables `vmxAvailable`.
+// (their VEX-encoded instructions are not emulated; so F3 0F BC is BSF, as on cores without
+// BMI1), PCID, SMEP/SMAP. VMX (CPUID.1:ECX bit 5) is set when the VMX implementation enables
+// `vmxAvailable`. The local APIC's bits come from the APIC itself (Cpu.apic): APIC (leaf 1
+// EDX[9]) follows IA32_APIC_BASE[11] (SDM Vol. 3 §10.4.3), x2APIC (ECX[21]) and TSC-deadline
+// (ECX[24]) are set when the machine's APIC implements them.
 import type { Cpu } from './cpu';
 import { PAGING_FEATURES } from '../mmu/access';
 
@@ -12,8 +14,8 @@ const MAX_EXTENDED = 0x80000008;
 /** Family 6, model 0x3A (extended model 3, model 0xA), stepping 9. */
 const SIGNATURE = 0x000306a9;
 const P = PAGING_FEATURES;
-/** Leaf 1 EDX: DE TSC MSR CX8 APIC SEP MTRR CMOV PAT CLFSH, plus the MMU's PSE PAE PGE PSE-36. */
-const LEAF1_EDX = (1 << 2) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 12) | (1 << 15) | (1 << 16) | (1 << 19)
+/** Leaf 1 EDX: DE TSC MSR CX8 SEP MTRR CMOV PAT CLFSH, plus the MMU's PSE PAE PGE PSE-36 (APIC, bit 9, see cpuid()). */
+const LEAF1_EDX = (1 << 2) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (1 << 12) | (1 << 15) | (1 << 16) | (1 << 19)
   | (P.pse ? 1 << 3 : 0) | (P.pae ? 1 << 6 : 0) | (P.pge ? 1 << 13 : 0) | (P.pse36 ? 1 << 17 : 0);
 /** Leaf 1 ECX: CX16 (13), MOVBE (22), POPCNT (23). */
 const LEAF1_ECX = (1 << 13) | (1 << 22) | (1 << 23);
@@ -43,6 +45,12 @@ export function cpuid(c: Cpu, leafIn: number, subleaf: number): void {
       b = (8 << 8) | (1 << 16) | (c.apicId << 24); // CLFLUSH line 8×8 bytes, one logical processor
       cc = LEAF1_ECX | (c.vmxAvailable ? 1 << 5 : 0);
       d = LEAF1_EDX;
+      if (c.apic === undefined) d |= 1 << 9;
+      else {
+        if (c.apic.hardwareEnabled) d |= 1 << 9;
+        if (c.apic.x2apicSupported) cc |= 1 << 21;
+        if (c.apic.tscDeadlineSupported) cc |= 1 << 24;
+      }
       break;
     case 7: if (subleaf === 0) b = LEAF7_EBX; break;
     case 0x80000000: a = MAX_EXTENDED; break;

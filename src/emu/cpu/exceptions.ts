@@ -29,6 +29,8 @@ export function softwareInterrupt(c: Cpu, vector: number, kind: number): void {
  * faults (the caller turns that into #DF or a triple fault).
  */
 export function deliverEvent(c: Cpu, kind: number, vector: number, errorCode: number, returnRip: number = c.rip): void {
+  const trace = c.onEvent;
+  if (trace !== undefined) trace(kind, vector, errorCode, c.rip, c.segSel[CS]);
   const filter = c.eventFilter;
   if (filter !== undefined && filter(kind, vector, errorCode, returnRip)) return; // VMX non-root: it caused a VM exit
   const ext = kind === EVENT_EXTINT || kind === EVENT_NMI || kind === EVENT_EXCEPTION ? 1 : 0;
@@ -40,6 +42,7 @@ export function deliverEvent(c: Cpu, kind: number, vector: number, errorCode: nu
   else deliverProtected(c, kind, vector, errorCode, pushError, ext, returnRip);
   c.nextRip = c.rip;
   c.halted = false;
+  if (filter !== undefined) c.eventDelivered?.(); // VMX non-root: no longer "during event delivery" (IDT-vectoring information)
 }
 
 function deliverReal(c: Cpu, vector: number, returnRip: number): void {

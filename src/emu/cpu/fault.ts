@@ -12,6 +12,9 @@ export const TS = 10, NP = 11, SS_VEC = 12, GP = 13, PF_VEC = 14, MF = 16, AC_VE
  */
 export const VMEXIT_VECTOR = -1;
 
+/** Not an exception: the next instruction's RIP is a debugger breakpoint (cpu.ts, fetch); run() stops with 'breakpoint'. */
+export const BREAKPOINT_VECTOR = -2;
+
 /** Short names of the exception vectors, for messages and traces. */
 export const VECTOR_NAMES: readonly string[] = [
   '#DE', '#DB', 'NMI', '#BP', '#OF', '#BR', '#UD', '#NM', '#DF', 'vector 9', '#TS', '#NP', '#SS', '#GP', '#PF',

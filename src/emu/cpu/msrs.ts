@@ -1,8 +1,9 @@
 // Model-specific registers (SDM Vol. 4 "Model-Specific Registers"; architectural MSRs in
 // Vol. 4 Table 2-2). RDMSR/WRMSR of an MSR not listed here raises #GP(0), as on hardware.
 // MSRs with architectural side effects (EFER, FS/GS bases, TSC) are mapped onto CPU state;
-// the others are plain storage. `Cpu.onMsrWrite` lets the machine react to writes (the local
-// APIC follows IA32_APIC_BASE).
+// the others are plain storage. MSRs whose state lives in a device (the local APIC's
+// IA32_APIC_BASE, x2APIC registers and IA32_TSC_DEADLINE) are answered by `Cpu.msrDevice`,
+// which RDMSR/WRMSR ask first (machine/device-msrs.ts implements it).
 import type { Cpu } from './cpu';
 import { CpuFault, GP } from './fault';
 import { CR0_PG, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, FS, GS } from './state';
@@ -12,6 +13,16 @@ export const MSR_MTRRCAP = 0xfe, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x1
 export const MSR_MISC_ENABLE = 0x1a0, MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff;
 export const MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083, MSR_FMASK = 0xc0000084;
 export const MSR_FS_BASE = 0xc0000100, MSR_GS_BASE = 0xc0000101, MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103;
+
+/** MsrDevice results: not a device MSR (the CPU handles it), done, or #GP(0). */
+export const MSR_UNHANDLED = 0, MSR_OK = 1, MSR_GP = 2;
+
+/** MSRs owned by devices; consulted before the CPU's own. Allocation-free: values as int32 halves. */
+export interface MsrDevice {
+  /** RDMSR: on MSR_OK the value is in out[i] (low half) and out[i + 1]. */
+  rdmsr(index: number, out: Int32Array, i: number): number;
+  wrmsr(index: number, lo: number, hi: number): number;
+}
 
 /** Plain-storage MSRs and their reset values [lo, hi]. */
 const STORED: ReadonlyMap<number, readonly [number, number]> = new Map<number, readonly [number, number]>([
@@ -32,6 +43,9 @@ const STORED: ReadonlyMap<number, readonly [number, number]> = new Map<number, r
 /** MTRRCAP: 8 variable ranges, fixed ranges, write-combining (read-only). */
 const MTRRCAP = 0x508;
 
+/** RDMSR results from an MsrDevice (one per module: no allocation per RDMSR). */
+const msrOut = new Int32Array(2);
+
 /** Writes that must hold a canonical address (SDM Vol. 4: #GP for non-canonical values). */
 const CANONICAL = new Set([MSR_LSTAR, MSR_CSTAR, MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP]);
 
@@ -44,6 +58,16 @@ export function resetMsrs(c: Cpu): void {
 /** RDMSR: the value into EDX:EAX; #GP(0) for unknown MSRs. */
 export function readMsr(c: Cpu, index: number): void {
   let lo: number, hi: number;
+  const dev = c.msrDevice;
+  if (dev !== undefined) {
+    const res = dev.rdmsr(index, msrOut, 0);
+    if (res === MSR_GP) throw new CpuFault(GP, 0, `RDMSR of MSR 0x${index.toString(16)} (refused by its device)`);
+    if (res === MSR_OK) {
+      const r = c.regs;
+      r[0] = msrOut[0]; r[1] = 0; r[4] = msrOut[1]; r[5] = 0;
+      return;
+    }
+  }
   switch (index) {
     case MSR_TSC:
       if (c.tsc !== undefined) { lo = c.tsc.tscLow(); hi = c.tsc.tscHigh(); }
@@ -66,6 +90,12 @@ export function readMsr(c: Cpu, index: number): void {
 
 /** WRMSR of EDX:EAX; #GP(0) for unknown or read-only MSRs and reserved bits. */
 export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
+  const dev = c.msrDevice;
+  if (dev !== undefined) {
+    const res = dev.wrmsr(index, lo, hi);
+    if (res === MSR_GP) throw new CpuFault(GP, 0, `WRMSR of MSR 0x${index.toString(16)}: value 0x${(hi >>> 0).toString(16)}:${(lo >>> 0).toString(16).padStart(8, '0')} refused (reserved bits or an invalid state)`);
+    if (res === MSR_OK) return;
+  }
   if (CANONICAL.has(index) && ((hi << 16) >> 16) !== hi) throw new CpuFault(GP, 0, `non-canonical value for MSR 0x${index.toString(16)}`);
   switch (index) {
     case MSR_TSC:
@@ -93,5 +123,4 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
       if (!c.msrLo.has(index)) throw new CpuFault(GP, 0, `WRMSR of unknown MSR 0x${index.toString(16)}`);
       c.msrLo.set(index, lo); c.msrHi.set(index, hi);
   }
-  c.onMsrWrite?.(index, lo, hi);
 }

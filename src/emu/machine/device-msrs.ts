@@ -6,14 +6,10 @@
 //
 // Allocation-free: values travel as int32 halves, results as small integers.
 import type { VirtualClock } from '../clock.js';
+import { MSR_GP, MSR_OK, MSR_UNHANDLED, type MsrDevice } from '../cpu/msrs.js';
 import type { LocalApic } from '../devices/local-apic.js';
 
-/** The access is not a device MSR: the CPU handles it. */
-export const MSR_UNHANDLED = 0;
-/** Done (RDMSR: the value is in out[i], out[i+1]). */
-export const MSR_OK = 1;
-/** The SDM says #GP(0) for this access. */
-export const MSR_GP = 2;
+export { MSR_GP, MSR_OK, MSR_UNHANDLED, type MsrDevice };
 
 export const IA32_TIME_STAMP_COUNTER = 0x10;
 export const IA32_APIC_BASE = 0x1B;
@@ -21,16 +17,12 @@ export const IA32_TSC_DEADLINE = 0x6E0;
 const X2APIC_FIRST = 0x800;
 const X2APIC_LAST = 0x8FF;
 
-/** What RDMSR/WRMSR consult before the CPU's own MSRs. */
-export interface MsrDevice {
-  rdmsr(index: number, out: Int32Array, i: number): number;
-  wrmsr(index: number, lo: number, hi: number): number;
-}
-
 export class DeviceMsrs implements MsrDevice {
   constructor(
     private readonly clock: VirtualClock,
     private readonly lapic: LocalApic,
+    /** IA32_TSC_DEADLINE exists only where CPUID.01H:ECX[24] says so (SDM Vol. 4 Table 2-2): else #GP. */
+    private readonly tscDeadline = true,
   ) {}
 
   rdmsr(index: number, out: Int32Array, i: number): number {
@@ -44,6 +36,7 @@ export class DeviceMsrs implements MsrDevice {
         out[i + 1] = 0;
         return MSR_OK;
       case IA32_TSC_DEADLINE:
+        if (!this.tscDeadline) return MSR_GP;
         this.lapic.readTscDeadline(out, i);
         return MSR_OK;
     }
@@ -59,6 +52,7 @@ export class DeviceMsrs implements MsrDevice {
       case IA32_APIC_BASE:
         return this.lapic.writeApicBase(lo >>> 0, hi >>> 0) ? MSR_OK : MSR_GP;
       case IA32_TSC_DEADLINE:
+        if (!this.tscDeadline) return MSR_GP;
         this.lapic.writeTscDeadline(lo, hi);
         return MSR_OK;
     }

@@ -3,12 +3,19 @@
 // runtime/session split, DESIGN.md). No node `events` import, so src/emu stays portable.
 import type { MachineStop } from './stop-reason.js';
 
-/** An external interrupt (through the 8259A or the local APIC) or NMI the CPU is about to deliver. */
+/**
+ * An event the CPU is about to deliver: an external interrupt (through the 8259A or the
+ * local APIC), an NMI, an exception, or a software interrupt (INT n, INT3, INTO, INT1).
+ */
 export interface DeliveredEvent {
-  kind: 'interrupt' | 'nmi';
+  kind: 'interrupt' | 'nmi' | 'exception' | 'software-interrupt';
   vector: number;
-  /** RIP of the instruction the handler's IRET returns to. */
+  /** The exception's error code; -1 when it has none (and for the other kinds). */
+  errorCode: number;
+  /** RIP when it happened: the faulting instruction, the INT n, or where the interrupt arrives. */
   rip: number;
+  /** CS selector when it happened. */
+  cs: number;
   /** Instructions retired so far. */
   icount: number;
 }
@@ -18,7 +25,7 @@ export interface MachineEventMap {
   serial: { byte: number; port: number };
   /** A byte written to the 0xE9 debug console. */
   console: { byte: number };
-  /** An external interrupt or NMI being delivered (while Machine.traceInterrupts is set). */
+  /** An interrupt or NMI (while Machine.traceInterrupts is set), an exception or software interrupt (traceExceptions) being delivered. */
   event: DeliveredEvent;
   /** The CPU executed HLT (once per halt, before the machine waits for an interrupt). */
   halt: { rip: number; interruptsEnabled: boolean };

@@ -41,6 +41,12 @@ export interface BoardConfig {
   rtcEpochSeconds?: number;
   /** Contents of the disk on the primary ATA channel (none by default). */
   disk?: Uint8Array;
+  /**
+   * Optional local APIC features, advertised by CPUID exactly when present (default: both,
+   * as on the Ivy Bridge core CPUID names). QEMU 7.2's TCG has neither, so comparisons with
+   * it turn them off.
+   */
+  apic?: { x2apic?: boolean; tscDeadline?: boolean };
 }
 
 export class PcBoard {
@@ -62,6 +68,8 @@ export class PcBoard {
   readonly ioapic: IoApic;
   readonly interrupts: InterruptHub;
   readonly acpi: AcpiImage;
+  /** The local APIC's optional features (BoardConfig.apic with the defaults applied). */
+  readonly apicFeatures: { readonly x2apic: boolean; readonly tscDeadline: boolean };
 
   constructor(config: BoardConfig = {}) {
     this.memory = new PhysicalMemory({ ramSize: config.memorySize });
@@ -87,7 +95,8 @@ export class PcBoard {
     this.fwCfg = new FwCfg({ ramSize: memory.ramSize });
     registerFwCfg(io, this.fwCfg);
 
-    this.lapic = new LocalApic(clock, memory);
+    this.apicFeatures = { x2apic: config.apic?.x2apic ?? true, tscDeadline: config.apic?.tscDeadline ?? true };
+    this.lapic = new LocalApic(clock, memory, this.apicFeatures);
     this.ioapic = new IoApic(this.lapic);
     registerIoApic(memory, irqs, this.ioapic, this.lapic);
     this.interrupts = new InterruptHub(this.pic, this.lapic);

@@ -167,6 +167,7 @@ function movCrWrapper(v: Vmx, toCr: boolean, root: Handler): Handler {
       if (cr === 0) writeCr0(c, (c.cr0 & v.cr0Mask) | (lo & ~v.cr0Mask), hi);
       else if (cr === 4) writeCr4(c, (c.cr4 & v.cr4Mask) | (lo & ~v.cr4Mask), hi);
       else root(c, d);
+      if (cr === 2) v.guestCr2 = c.cr2;
       return;
     }
     switch (cr) {
@@ -316,6 +317,12 @@ function wrap(v: Vmx, f: OpcodeForm, root: Handler): Handler | undefined {
       };
     }
     case 'vmfunc': return (c, d) => vmfunc(v, c, d);
+    // IRET ends virtual-NMI blocking (SDM §25.3 "IRET" with "virtual NMIs" = 1). Task returns
+    // (NT = 1) are not emulated by the CPU, so the task-switch exit never arises.
+    case 'iret': return (c, d) => {
+      root(c, d);
+      if ((v.pin & PIN_VIRTUAL_NMIS) !== 0) v.guestNmiBlocked = false;
+    };
     default: return undefined;
   }
 }
@@ -365,11 +372,11 @@ export function makeEventFilter(v: Vmx): (kind: number, vector: number, errorCod
     switch (kind) {
       case EVENT_EXCEPTION: type = 3; break;
       case EVENT_NMI:
-        if ((v.pin & PIN_NMI_EXITING) === 0) return false;
+        if ((v.pin & PIN_NMI_EXITING) === 0) { v.vectoringInfo = VALID | (2 << 8) | 2; v.vectoringError = 0; v.vectoringLen = 0; return false; }
         type = 2;
         break;
       case EVENT_EXTINT:
-        if ((v.pin & PIN_EXT_INTR) === 0) return false;
+        if ((v.pin & PIN_EXT_INTR) === 0) { v.vectoringInfo = VALID | vector; v.vectoringError = 0; v.vectoringLen = 0; return false; }
         beginExit(v);
         if ((v.exitCtl & EXIT_ACK_INTR) !== 0) v.exitIntrInfo = VALID | vector;
         vmExit(v, R.EXTERNAL_INTERRUPT);
@@ -377,24 +384,36 @@ export function makeEventFilter(v: Vmx): (kind: number, vector: number, errorCod
       // INT3 and INTO are software exceptions (type 6), INT1 a privileged software exception
       // (type 5); INT n is a software interrupt and is never subject to the exception bitmap.
       case INT_SOFTWARE:
-        if (vector !== 3 && vector !== 4) return false;
+        if (vector !== 3 && vector !== 4) {
+          v.vectoringInfo = VALID | (4 << 8) | vector;
+          v.vectoringError = 0;
+          v.vectoringLen = returnRip - c.rip;
+          return false;
+        }
         type = 6;
         break;
       case INT_PRIV_SOFTWARE: type = 5; break;
       default: return false;
     }
-    if (type !== 2 && !exceptionExits(v, vector, errorCode)) return false;
-    beginExit(v);
     let info = VALID | (type << 8) | vector;
-    if (type === 3 && hasErrorCode(vector) && errorCode >= 0) {
-      info |= 0x800;
-      v.exitIntrError = errorCode;
+    const withCode = type === 3 && hasErrorCode(vector) && errorCode >= 0;
+    if (withCode) info |= 0x800;
+    if (type !== 2 && !exceptionExits(v, vector, errorCode)) {
+      // Delivered to the guest: remember it until deliverEvent says it is done (IDT-vectoring information).
+      v.vectoringInfo = info;
+      v.vectoringError = withCode ? errorCode : 0;
+      v.vectoringLen = type >= 4 ? returnRip - c.rip : 0;
+      if (type === 3 && vector === 14) v.guestCr2 = c.cr2;
+      return false;
     }
+    beginExit(v);
+    if (withCode) v.exitIntrError = errorCode;
     v.exitIntrInfo = info;
     if (type === 3 && vector === 14) {
-      // #PF: the qualification is the linear address (SDM §27.2.1).
+      // #PF: the qualification is the linear address (SDM §27.2.1) and CR2 keeps the guest's value (§27.1).
       v.exitQualLo = c.cr2 | 0;
       v.exitQualHi = Math.floor(c.cr2 / TWO32) | 0;
+      c.cr2 = v.guestCr2;
     }
     if (type >= 4) v.exitInstrLen = returnRip - c.rip;
     vmExit(v, R.EXCEPTION_NMI);

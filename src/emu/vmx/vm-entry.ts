@@ -21,7 +21,7 @@ import { materialize } from '../cpu/flags';
 import { MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP } from '../cpu/msrs';
 import { CR0_ET, CS, DS, EFER_LMA, EFER_LME, ES, FS, GS, LDTR, SS, TR } from '../cpu/state';
 import {
-  CPU_SECONDARY, ENTRY_IA32E, EXIT_SAVE_PAT, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT,
+  CPU_SECONDARY, ENTRY_IA32E, EXIT_SAVE_PAT, PIN_VIRTUAL_NMIS, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT,
 } from './control-bits';
 import { EXIT_REASON_MSR_LOAD_FAIL, formatEntryFailure } from './entry-checks';
 import { setNested } from './ept';
@@ -113,6 +113,9 @@ function enterNonRoot(v: Vmx, c: Cpu, tsc: number): void {
   v.nonRoot = true;
   c.handlers = v.nonRootHandlers;
   c.eventFilter = v.eventFilter;
+  c.eventDelivered = v.eventDelivered;
+  v.vectoringInfo = 0;
+  v.guestCr2 = c.cr2;
   c.nonRootService = v.service;
   if ((v.proc2 & SEC_EPT) !== 0) {
     v.ept.load(v.vmcs.r32(O.EPT_POINTER), v.vmcs.r32(O.EPT_POINTER + 4));
@@ -141,9 +144,15 @@ function injectEvent(v: Vmx, c: Cpu): void {
   const kind = KIND_BY_TYPE[type];
   if (kind < 0) return; // type 7 (pending MTF) injects nothing
   const vector = info & 0xff;
+  // Injecting an NMI with "virtual NMIs" blocks further virtual NMIs until IRET (SDM §26.6.1.2).
+  if (type === 2 && (v.pin & PIN_VIRTUAL_NMIS) !== 0) v.guestNmiBlocked = true;
   const error = (info & 0x800) !== 0 ? m.r32(O.VM_ENTRY_EXCEPTION_ERROR_CODE) : -1;
   const returnRip = type >= 4 ? c.rip + (m.r32(O.VM_ENTRY_INSTRUCTION_LEN) >>> 0) : c.rip;
   // The injected event itself is delivered, never intercepted (faults during its delivery are).
+  // An exit while delivering it reports it as IDT-vectoring information (SDM §27.2.4).
+  v.vectoringInfo = info & ~0x1000;
+  v.vectoringError = error < 0 ? 0 : error;
+  v.vectoringLen = returnRip - c.rip;
   const filter = c.eventFilter;
   c.eventFilter = undefined;
   try {
@@ -151,6 +160,7 @@ function injectEvent(v: Vmx, c: Cpu): void {
   } finally {
     c.eventFilter = filter;
   }
+  v.vectoringInfo = 0;
 }
 
 /**

@@ -209,6 +209,7 @@ export function leaveNonRoot(v: Vmx, c: Cpu): void {
   v.nonRoot = false;
   c.handlers = v.rootHandlers;
   c.eventFilter = undefined;
+  c.eventDelivered = undefined;
   c.nonRootService = undefined;
   setNested(c, null);
   c.mmu.flushAll();
@@ -230,7 +231,12 @@ export function vmExit(v: Vmx, reason: number, entryFailure = false, message?: s
   m.w32(O.VM_EXIT_INTR_ERROR_CODE, v.exitIntrError);
   m.w32(O.VM_EXIT_INSTRUCTION_LEN, v.exitInstrLen);
   m.w32(O.VMX_INSTRUCTION_INFO, v.exitInstrInfo);
-  m.w32(O.IDT_VECTORING_INFO_FIELD, 0);
+  // An exit during event delivery reports the event (SDM §27.2.4), and the length of a software one.
+  const vectoring = v.vectoringInfo;
+  m.w32(O.IDT_VECTORING_INFO_FIELD, vectoring);
+  m.w32(O.IDT_VECTORING_ERROR_CODE, v.vectoringError);
+  if (vectoring !== 0 && v.exitInstrLen === 0 && ((vectoring >>> 8) & 7) >= 4) m.w32(O.VM_EXIT_INSTRUCTION_LEN, v.vectoringLen);
+  v.vectoringInfo = 0;
   m.wNum(O.GUEST_LINEAR_ADDRESS, v.exitGuestLinear);
   m.wNum(O.GUEST_PHYSICAL_ADDRESS, v.exitGuestPhysical);
   // Every VM exit clears the valid bit of the VM-entry interruption-information field (SDM §27.2.5).

@@ -15,7 +15,7 @@ import type { Handler } from '../cpu/handlers/index';
 import { VmEntryChecker, type EntryCheckFailure } from './entry-checks';
 import { CurrentVmcs } from './vmcs';
 import { GuestSnapshot } from './guest-snapshot';
-import { EptTranslator } from './ept';
+import { EptTranslator, setNested } from './ept';
 import { buildNonRootHandlers, makeEventFilter, makeService, tripleFaultExit } from './non-root';
 import { checkFixedCrBits, readVmxMsr, writeVmxMsr } from './discovery';
 import { PREEMPTION_TIMER_RATE } from './capabilities';
@@ -102,6 +102,21 @@ export class Vmx {
   /** The guest executed a WRMSR that did not exit (or an MSR list ran): MSRs may differ from the VMCS. */
   guestMsrWritten = true;
 
+  /**
+   * The event being delivered through the guest IDT (IDT-vectoring information format, valid
+   * bit set), its error code and, for software events, instruction length: an exit before the
+   * delivery completes reports it (SDM §27.2.4). 0 when no delivery is under way.
+   */
+  vectoringInfo = 0;
+  vectoringError = 0;
+  vectoringLen = 0;
+  /**
+   * The guest's CR2. CR2 is not part of the VMCS; the CPU writes the faulting address to it
+   * before deciding whether a #PF exits, and a #PF VM exit must leave it unchanged (SDM
+   * §27.1), so the exit puts this value back.
+   */
+  guestCr2 = 0;
+
   // ---- exit information being assembled (vm-exit.ts) ----
   exitQualLo = 0;
   exitQualHi = 0;
@@ -139,6 +154,7 @@ export class Vmx {
   /** The non-root hooks installed on the CPU at VM entry (non-root.ts). */
   readonly eventFilter: (kind: number, vector: number, errorCode: number, returnRip: number) => boolean;
   readonly service: () => boolean;
+  readonly eventDelivered: () => void;
 
   constructor(readonly cpu: Cpu) {
     this.vmcs = new CurrentVmcs(cpu.mem);
@@ -149,6 +165,7 @@ export class Vmx {
     this.physReader = { readPhys32: (a) => vmcs.read32(a) };
     this.eventFilter = makeEventFilter(this);
     this.service = makeService(this);
+    this.eventDelivered = () => { this.vectoringInfo = 0; };
   }
 
   // ---- hooks the CPU calls (cpu.ts, msrs.ts, handlers/system.ts) ----
@@ -200,8 +217,15 @@ export class Vmx {
     this.controlsDirty = true;
   }
 
-  /** Forget everything (processor reset). */
+  /** Forget everything (processor reset, SDM §23.7: RESET leaves VMX operation). */
   reset(): void {
+    const c = this.cpu;
+    c.handlers = this.rootHandlers;
+    c.eventFilter = undefined;
+    c.eventDelivered = undefined;
+    c.nonRootService = undefined;
+    setNested(c, null);
+    this.timerDeadline = Infinity;
     this.inVmx = false;
     this.nonRoot = false;
     this.vmxonPtr = -1;

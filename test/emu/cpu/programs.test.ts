@@ -156,6 +156,39 @@ describe('64-bit programs', () => {
     expect(getReg64(cpu, 13)).toBe(BigInt.asUintN(64, -1n));
   });
 
+  it('without BMI1 in CPUID, F3 0F BC (tzcnt) executes as BSF; LZCNT is advertised and executed', () => {
+    // SDM Vol. 2 TZCNT: "on processors that do not support TZCNT, the instruction byte encoding
+    // is executed as BSF". Our CPUID.(07H,0):EBX[3] (BMI1) is 0; CPUID.80000001H:ECX[5] is 1.
+    const { cpu } = long64(`
+      mov $7, %eax
+      xor %ecx, %ecx
+      cpuid
+      mov %ebx, %r8d            # leaf 7 EBX
+      mov $0x80000001, %eax
+      cpuid
+      mov %ecx, %r9d            # extended leaf 1 ECX
+      mov $0x100, %ecx
+      mov $0x77, %eax
+      tzcnt %rcx, %rax          # BSF: 8
+      xor %ecx, %ecx
+      mov $0x55, %edx
+      stc
+      tzcnt %rcx, %rdx          # BSF of 0: ZF=1, destination unchanged (Intel), CF unchanged
+      pushf
+      pop %r10
+      mov $1, %ecx
+      lzcnt %rcx, %r11          # 63
+      hlt
+    `);
+    runToHlt(cpu);
+    expect(getReg64(cpu, 8) & 8n).toBe(0n);
+    expect(getReg64(cpu, 9) & 0x20n).toBe(0x20n);
+    expect(getReg64(cpu, 0)).toBe(8n);
+    expect(getReg64(cpu, 2)).toBe(0x55n);
+    expect(getReg64(cpu, 10) & 0x41n).toBe(0x41n); // ZF=1 (TZCNT would give ZF=0), CF=1 (TZCNT would set it too)
+    expect(getReg64(cpu, 11)).toBe(63n);
+  });
+
   it('Intel reading of 66 on near branches in 64-bit mode: operand size stays 64, rel32', () => {
     // 66 E8 rel32 is a 6-byte CALL that pushes an 8-byte return address (SDM Vol. 2 CALL, 64-bit mode).
     const { cpu } = long64(`
@@ -485,13 +518,14 @@ describe('legacy modes', () => {
     const { cpu } = long64(`
       lidt idtr(%rip)
       # #UD cannot be delivered (IDT limit 0): #GP(6*16+2+1); #UD is benign, so that #GP is
-      # delivered serially and fails with a second #GP, which makes #DF; #DF fails: shutdown
-      # (SDM Vol. 3 §6.15 Table 6-5, "Interrupt 8—Double Fault Exception").
+      # delivered serially and fails with a second #GP: contributory + contributory, #DF;
+      # #DF fails: shutdown (SDM Vol. 3 §6.15 Table 6-5, "Interrupt 8—Double Fault Exception").
       ud2
     idtr: .word 0
           .quad 0
     `);
     expect(cpu.run(100)).toBe('triple-fault');
-    expect(cpu.faultChain).toEqual([6, 13, 13, 8, 13]);
+    expect(cpu.faultChain).toEqual([6, 13, 8]);
+    expect(cpu.icount).toBe(1); // lidt retired; ud2 did not
   });
 });

@@ -106,6 +106,42 @@ describe('SDM 28.3.3.2 EPT violations (exit reason 48)', () => {
   });
 });
 
+describe('SDM 25.5.6 VMFUNC: EPTP switching', () => {
+  it('switches to an EPTP from the list; an out-of-range index or a disabled function exits with reason 59', () => {
+    // A second EPT whose 4-6 MiB maps host 10 MiB.
+    const m = rig.mem;
+    const L4 = 0x810000, L3 = 0x811000, L2 = 0x812000, LIST = 0x820000;
+    m.fill(L4, 0x3000, 0);
+    m.write64(L4, L3 | 7, 0);
+    m.write64(L3, L2 | 7, 0);
+    for (let i = 0; i < 512; i++) m.write64(L2 + 8 * i, ((i === 2 ? 5 : i) << 21) | 0x80 | WB | 7, 0);
+    m.fill(LIST, 0x1000, 0);
+    m.write64(LIST, EPTP, 0);
+    m.write64(LIST + 8, L4 | 6 | (3 << 3), 0);
+    m.write32(0xa00000, 0xbeef);
+    const vmfunc = (): void => { rig.write('VM_FUNCTION_CONTROL', 1); rig.write('EPTP_LIST_ADDRESS', LIST); };
+    expect(run('xorl %eax, %eax\nmovl $1, %ecx\nvmfunc\nmovl 0x400000, %ebx\nvmcall', SEC_EPT | (1 << 13), vmfunc)).toBe(R.VMCALL);
+    expect(rig.reg(3)).toBe(0xbeef);
+    expect(rig.read('EPT_POINTER')).toBe(L4 | 6 | (3 << 3));
+    expect(run('xorl %eax, %eax\nmovl $600, %ecx\nvmfunc', SEC_EPT | (1 << 13), vmfunc)).toBe(R.VMFUNC);
+    expect(run('movl $1, %eax\nxorl %ecx, %ecx\nvmfunc', SEC_EPT | (1 << 13), vmfunc)).toBe(R.VMFUNC);
+  });
+});
+
+describe('SDM 27.2.4 IDT-vectoring information', () => {
+  it('an EPT violation while delivering a guest #UD reports the #UD being delivered', () => {
+    pde(0, (0 << 21) | 0x80 | WB | 5); // the guest stack (GUEST_STACK, first 2 MiB) becomes read-only
+    rig.mem.write32(0x62000 + 16 * 6, (0x08 << 16) | 0x1000);
+    rig.mem.write32(0x62000 + 16 * 6 + 4, 0x00308e00);
+    expect(run('nop\nud2')).toBe(R.EPT_VIOLATION);
+    expect(rig.read('IDT_VECTORING_INFO_FIELD')).toBe(0x80000306);
+    expect(rig.read('GUEST_RIP')).toBe(GUEST_CODE + 1);
+    expect(rig.read('EXIT_QUALIFICATION') & 7).toBe(2);
+    expect(run('cpuid')).toBe(R.CPUID);
+    expect(rig.read('IDT_VECTORING_INFO_FIELD')).toBe(0);
+  });
+});
+
 describe('SDM 28.3.3.1 EPT misconfigurations (exit reason 49)', () => {
   it('write permission without read permission', () => {
     pde(3, (3 << 21) | 0x80 | WB | 2);

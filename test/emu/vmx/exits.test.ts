@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getFlags } from '../../../src/emu/cpu/flags';
 import { EXIT_REASON as R, formatExit } from '../../../src/emu/vmx/exit-reasons';
-import { GUEST_CODE, GUEST_STACK, HOST_EXIT, HOST_STACK, IDT, Rig, SCRATCH } from './rig';
+import { assembleAt, GUEST_CODE, GUEST_STACK, HOST_EXIT, HOST_STACK, IDT, Rig, SCRATCH } from './rig';
 
 let rig: Rig;
 beforeEach(() => {
@@ -198,10 +198,12 @@ describe('SDM 25.2 exceptions, interrupts and events', () => {
       rig.write('PAGE_FAULT_ERROR_CODE_MASK', mask);
       rig.write('PAGE_FAULT_ERROR_CODE_MATCH', match);
     };
+    rig.cpu.cr2 = 0x1111;
     expect(run('movq $0x40001000, %rax\nmovq (%rax), %rbx', {}, pf(0, 0))).toBe(R.EXCEPTION_NMI);
     expect(rig.read('VM_EXIT_INTR_INFO')).toBe(0x80000b0e);
     expect(rig.read('VM_EXIT_INTR_ERROR_CODE')).toBe(0);
     expect(rig.read('EXIT_QUALIFICATION')).toBe(0x40001000);
+    expect(rig.cpu.cr2).toBe(0x1111); // a #PF VM exit leaves CR2 alone (SDM 27.1)
     // Match requires P = 1 (a protection fault): a not-present fault does not match, so with
     // bit 14 = 1 it is delivered to the guest, whose empty IDT escalates to a triple fault (reason 2).
     expect(run('movq $0x40001000, %rax\nmovq (%rax), %rbx', {}, pf(1, 1))).toBe(R.TRIPLE_FAULT);
@@ -232,6 +234,27 @@ describe('SDM 25.2 exceptions, interrupts and events', () => {
     } finally {
       rig.cpu.interrupts = saved;
     }
+  });
+
+  it('NMI exiting: an NMI exits with reason 0 and interruption type 2', () => {
+    const saved = rig.cpu.interrupts;
+    let pending = true;
+    rig.cpu.interrupts = { intrPending: false, get nmiPending() { return pending && rig.vmx.nonRoot; }, acknowledge: () => -1, acknowledgeNmi: () => { pending = false; } };
+    try {
+      expect(run('nop\njmp .', { pin: 1 << 3 })).toBe(R.EXCEPTION_NMI);
+      expect(rig.read('VM_EXIT_INTR_INFO')).toBe(0x80000202);
+      expect(pending).toBe(false);
+    } finally {
+      rig.cpu.interrupts = saved;
+    }
+  });
+
+  it('virtual NMIs: blocking by NMI holds the NMI window shut until the guest IRETs (SDM 25.3)', () => {
+    const before = 'movq %rsp, %rbx\npushq $0x10\npushq %rbx\npushfq\npushq $0x08\nleaq 1f(%rip), %rax\npushq %rax\niretq\n';
+    const guest = `${before}1: nop\nnop`;
+    expect(run(guest, { pin: (1 << 3) | (1 << 5), proc: NMI_WINDOW }, () => rig.write('GUEST_INTERRUPTIBILITY_INFO', 8))).toBe(R.NMI_WINDOW);
+    expect(rig.read('GUEST_RIP')).toBe(GUEST_CODE + assembleAt(`${before}1:`, GUEST_CODE).length);
+    expect(rig.read('GUEST_INTERRUPTIBILITY_INFO') & 8).toBe(0);
   });
 
   it('interrupt window (7) when RFLAGS.IF = 1; NMI window (8) with virtual NMIs', () => {
@@ -329,5 +352,26 @@ describe('SDM 26.4 / 27.4 / 27.6 MSR-load and MSR-store lists; SDM 27.3 guest st
     rig.resume();
     expect(rig.vmx.exitCounts[R.CPUID]).toBeGreaterThan(0);
     expect(rig.vmx.rootCycles[R.CPUID]).toBeGreaterThan(0);
+  });
+});
+
+describe('the exit-condition table and the non-root dispatch agree (SDM 25.1)', () => {
+  it('every instruction form the table lists has a non-root wrapper; the sensitive-but-unprivileged ones other than descriptor-table instructions have none', async () => {
+    const { EXIT_CONDITIONS, SENSITIVE_UNPRIVILEGED } = await import('../../../src/emu/vmx/exit-conditions');
+    const { OPCODES } = await import('../../../src/emu/cpu/isa/opcodes');
+    const v = rig.vmx;
+    const wrapped = (mnem: string): boolean[] => OPCODES.filter((f) => f.mnem === mnem).map((f) => v.nonRootHandlers[f.index] !== v.rootHandlers[f.index]);
+    // Listed instructions our ISA table has but our core cannot meet in non-root operation: RSM outside SMM is #UD, task switches are not emulated.
+    const notApplicable = new Set(['rsm', 'ljmp', 'lcall', 'int3', 'int1', 'into']);
+    for (const c of EXIT_CONDITIONS) {
+      if (notApplicable.has(c.mnemonic)) continue;
+      const w = wrapped(c.mnemonic);
+      expect([c.mnemonic, w.length > 0 && w.some(Boolean)]).toEqual([c.mnemonic, true]);
+    }
+    for (const s of SENSITIVE_UNPRIVILEGED) {
+      const w = wrapped(s.mnemonic);
+      // SMSW is wrapped only to read the CR0 shadow; the rest exit only under descriptor-table exiting.
+      expect([s.mnemonic, w.some(Boolean)]).toEqual([s.mnemonic, s.exitControl !== undefined || s.mnemonic === 'smsw']);
+    }
   });
 });

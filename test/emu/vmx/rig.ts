@@ -72,10 +72,6 @@ export class Rig {
     const c = this.cpu;
     const mem = this.mem;
     this.vmx.reset();
-    c.handlers = this.vmx.rootHandlers;
-    c.eventFilter = undefined;
-    c.nonRootService = undefined;
-    this.m.mmu.setNestedTranslator(null);
     mem.fill(PML4, 0x3000, 0);
     mem.write64(PML4, (PML4 + 0x1000) | 7, 0);
     mem.write64(PML4 + 0x1000, (PML4 + 0x2000) | 7, 0);

@@ -5,7 +5,7 @@
 // for a count of 1 only and is computed with the count-1 formula for every count; AF is
 // undefined after a non-zero shift and is cleared. For 8/16-bit SHL/SHR with a count larger
 // than the operand, CF is undefined (computed as 0 here). BT* leave OF SF AF PF undefined
-// (unchanged here); BSF/BSR leave all but ZF undefined (unchanged); TZCNT/LZCNT define CF and
+// (unchanged here); BSF/BSR leave all but ZF undefined (unchanged); LZCNT defines CF and
 // ZF only (others unchanged). The differential test masks exactly these.
 import type { Cpu } from '../cpu';
 import type { DecodedInsn } from '../decoder';
@@ -219,7 +219,7 @@ function popcount32(x: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
-/** BSF/BSR/TZCNT/LZCNT/POPCNT (kind 0..4). */
+/** BSF/BSR/LZCNT/POPCNT (kind 0, 1, 3, 4; F3 0F BC runs as BSF, see shiftHandler). */
 function bitScan(c: Cpu, d: DecodedInsn, kind: number): void {
   const s = d.opSize;
   const bits = s * 8;
@@ -229,7 +229,7 @@ function bitScan(c: Cpu, d: DecodedInsn, kind: number): void {
   const zero = v === 0 && vHi === 0;
   let n: number;
   switch (kind) {
-    case 0: case 2: // bsf, tzcnt
+    case 0: // bsf
       n = zero ? bits : v !== 0 ? 31 - Math.clz32(v & -v) : 32 + 31 - Math.clz32(vHi & -vHi);
       break;
     case 1: case 3: { // bsr (index of the top bit), lzcnt (leading zeros)
@@ -275,7 +275,10 @@ export function shiftHandler(f: OpcodeForm): Handler | undefined {
     }
     case 'bsf': return (c, d) => bitScan(c, d, 0);
     case 'bsr': return (c, d) => bitScan(c, d, 1);
-    case 'tzcnt': return (c, d) => bitScan(c, d, 2);
+    // F3 0F BC is TZCNT only on cores that advertise BMI1; elsewhere the F3 is ignored and it
+    // executes as BSF (SDM Vol. 2 TZCNT). Our CPUID offers no BMI1 (its VEX forms are not
+    // emulated), so it is BSF here, as on such a core.
+    case 'tzcnt': return (c, d) => bitScan(c, d, 0);
     case 'lzcnt': return (c, d) => bitScan(c, d, 3);
     case 'popcnt': return (c, d) => bitScan(c, d, 4);
     default: return undefined;

@@ -123,7 +123,7 @@ function movToCr(c: Cpu, d: DecodedInsn): void {
     case 8:
       if (!c.long64) throw new CpuFault(UD, -1, 'CR8 exists only in 64-bit mode');
       if ((lo & ~15) !== 0 || hi !== 0) throw new CpuFault(GP, 0, 'reserved CR8 bits');
-      c.cr8 = lo; c.checkInterrupts();
+      c.writeCr8(lo);
       break;
     default: throw new CpuFault(UD, -1, `CR${n} does not exist`);
   }
@@ -137,7 +137,7 @@ function movFromCr(c: Cpu, d: DecodedInsn): void {
     case 2: lo = c.cr2 | 0; hi = Math.floor(c.cr2 / TWO32) | 0; break;
     case 3: lo = c.cr3Lo; hi = c.cr3Hi; break;
     case 4: lo = c.cr4; break;
-    case 8: if (!c.long64) throw new CpuFault(UD, -1, 'CR8 exists only in 64-bit mode'); lo = c.cr8; break;
+    case 8: if (!c.long64) throw new CpuFault(UD, -1, 'CR8 exists only in 64-bit mode'); lo = c.readCr8(); break;
     default: throw new CpuFault(UD, -1, `CR${d.reg} does not exist`);
   }
   c.setReg(d.rm, c.long64 ? 8 : 4, 0, lo, hi);
