@@ -148,7 +148,11 @@ vmx_discover:
  * To trap one more kind of event, add its control to a `min`: e.g. CPU_BASED_RDTSC_EXITING
  * (then every RDTSC of the guest exits with reason 16, EXIT_REASON_RDTSC). */
 setup_vmcs_config:
+#ifdef LAB_PREEMPTION_TIMER
+        movl    $PIN_BASED_VMX_PREEMPTION_TIMER, %edi   /* guests/labs/preemption-timer */
+#else
         xorl    %edi, %edi
+#endif
         xorl    %esi, %esi
         movl    $MSR_IA32_VMX_PINBASED_CTLS, %edx
         leaq    name_pin_based(%rip), %rcx
@@ -157,7 +161,7 @@ setup_vmcs_config:
 
         /* HLT and the debug-exit port exit; the MSR bitmap (all zeros) lets the guest's
          * RDMSR/WRMSR run without exits. CR3 accesses need no exits: EPT isolates the guest. */
-        movl    $CPU_BASED_HLT_EXITING | CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, %edi
+        movl    $CPU_BASED_HLT_EXITING | CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_ACTIVATE_SECONDARY_CONTROLS | LAB_CPU_BASED_MIN, %edi
         xorl    %esi, %esi
         movl    $MSR_IA32_VMX_PROCBASED_CTLS, %edx
         leaq    name_cpu_based(%rip), %rcx

@@ -233,13 +233,26 @@ vmx_exit_handlers:
         exit_handler EXIT_REASON_TRIPLE_FAULT, handle_triple_fault
         exit_handler EXIT_REASON_CPUID, handle_cpuid
         exit_handler EXIT_REASON_HLT, handle_hlt
+#ifdef LAB_RDTSC_HANDLER
+        exit_handler EXIT_REASON_RDTSC, handle_rdtsc            /* guests/labs/rdtsc-exiting */
+#endif
         exit_handler EXIT_REASON_VMCALL, handle_vmcall
+#ifdef LAB_CR3_EXITING
+        exit_handler EXIT_REASON_CR_ACCESS, handle_cr_access    /* guests/labs/cr3-exiting */
+#endif
         exit_handler EXIT_REASON_IO_INSTRUCTION, handle_io
         exit_handler EXIT_REASON_EPT_VIOLATION, handle_ept_violation
+#ifdef LAB_PREEMPTION_TIMER
+        exit_handler EXIT_REASON_PREEMPTION_TIMER, handle_preemption_timer /* guests/labs/preemption-timer */
+#endif
         .org    vmx_exit_handlers + EXIT_REASON_MAX * 8
 
 hypercall_table:
+#ifdef LAB_HYPERCALLS
+        .quad   hc_sys_hello, hc_sys_bye, hc_sys_exit   /* teach-os's calls (guests/labs/hypercalls) */
+#else
         .quad   hc_ping, hc_putc, hc_exit
+#endif
 msg_vmlaunch:   .asciz "VMLAUNCH"
 msg_vmresume:   .asciz "VMRESUME"
 

@@ -12,6 +12,7 @@
 #include "../lib/defs.h"
 #include "vmx.h"
 #include "vmm.h"
+#include "../labs/hypervisor-labs.h"
 #include "../lib/boot.S"
 #include "../lib/serial.S"
 #include "../lib/trap.S"
@@ -24,6 +25,19 @@
 #include "vmcs.S"
 #include "exits.S"
 #include "report.S"
+/* The labs' handlers (guests/labs/README.md), each only with its -D switch. */
+#ifdef LAB_RDTSC_HANDLER
+#include "../labs/rdtsc-exiting/handler.S"
+#endif
+#ifdef LAB_CR3_EXITING
+#include "../labs/cr3-exiting/handler.S"
+#endif
+#ifdef LAB_HYPERCALLS
+#include "../labs/hypercalls/handler.S"
+#endif
+#ifdef LAB_PREEMPTION_TIMER
+#include "../labs/preemption-timer/handler.S"
+#endif
 
         .text
 kmain:
@@ -38,6 +52,9 @@ kmain:
         call    vmx_enable
         call    vmcs_load
         call    vmcs_setup
+#ifdef LAB_PREEMPTION_TIMER
+        call    preemption_timer_setup  /* guests/labs/preemption-timer */
+#endif
         jmp     vmx_run                 /* from now on the VMM runs only on VM exits */
 
 #include "../lib/end.S"

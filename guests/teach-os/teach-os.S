@@ -12,7 +12,14 @@
 #include "printk.S"
 #include "tsc.S"
 #include "syscall.S"
+#ifdef ADDRESS_SPACES
+#include "../labs/cr3-exiting/address-spaces.S"   /* lab b: three page tables */
+#endif
+#ifdef USE_VMCALL
+#include "../labs/hypercalls/user-program.S"      /* lab c: vmcall instead of syscall */
+#else
 #include "user-program.S"
+#endif
 
         .text
 kmain:
@@ -20,11 +27,17 @@ kmain:
         call    tsc_init
         call    print_cmdline
         call    syscall_init
+#ifdef ADDRESS_SPACES
+        call    address_spaces_init
+#endif
         leaq    msg_enter_user(%rip), %rdi
         call    printk
         /* Run the user program; it ends the run with SYS_EXIT and never comes back. */
         movq    $user_program, %rdi
         movq    $user_program_end, %rsi
+#ifdef ADDRESS_SPACES
+        call    switch_to_user_space
+#endif
         call    user_run
         leaq    msg_user_returned(%rip), %rdi
         call    printk

@@ -15,6 +15,7 @@ import { createMachine, describeStop, qemuCommandLine, vectorName, type Delivere
 import { parseAddress, parseArgs, UsageError } from './args';
 import { assembleFiles, DEFAULT_BASE } from './asm-command';
 import { CliError, type CliIo, type HostInput } from './io';
+import { takeJsonOption, VmxTrace, type VmxTraceOptions } from './vmx-trace';
 
 /** Exit statuses of `vmx-lab run`. Debug-exit statuses are (v << 1) | 1, always odd; these are even. */
 export const RUN_STATUS = {
@@ -38,10 +39,13 @@ export const RUN_USAGE = `usage: vmx-lab run KERNEL [--append CMDLINE] [--module
   --memory SIZE          RAM size: 128M (default), 512M, 1G; a bare number is MiB
   --max-instructions N   stop after N instructions (exit status 68)
   --timeout SEC          stop after SEC seconds of wall-clock time (exit status 72)
-  --trace int|exc|all    log interrupts and/or exceptions to stderr
+  -D NAME[=VALUE], -I DIR   for a source KERNEL: preprocessor macro, include directory (as asm)
+  --trace int|exc|all|exits  log interrupts, exceptions (all: both) or VM exits to stderr
+  --stats                at the end: VM exits per reason, with root-mode cycles (stderr)
+  --json[=FILE]          every VM exit and the statistics as JSON lines (stderr, or FILE)
   --serial-log FILE      also write the guest's serial output to FILE
   --exit-port PORT       isa-debug-exit port (default 0xf4; lvisor-style setups use 0x501)
-  --test-device          add QEMU's pc-testdev (ports 0xe0-0xeb, 0x2000-0x2017; MMIO 0xff000000)
+  --test-device          add QEMU's pc-testdev (ports 0xe0-0xe4, 0x2000-0x2017; MMIO 0xff000000)
   exit status: the guest's debug-exit status (v<<1)|1; 0 after a power-off; 64 load error,
   66 triple fault, 68 instruction limit, 70 internal error, 72 timeout, 74 halted forever`;
 
@@ -56,6 +60,8 @@ interface RunPlan {
   maxInstructions: number | undefined;
   timeoutMs: number | undefined;
   serialLog: string | undefined;
+  vmx: VmxTraceOptions;
+  vmxTrace?: VmxTrace;
 }
 
 function parseSize(text: string): number {
@@ -74,12 +80,12 @@ function parseCount(text: string, what: string): number {
 }
 
 /** The kernel's bytes: the file itself, or the ELF our toolchain builds from a source. */
-function kernelImage(path: string, io: CliIo): Uint8Array {
+function kernelImage(path: string, io: CliIo, defines: Record<string, string>, includeDirs: string[]): Uint8Array {
   if (/\.[sS]$/.test(path)) {
     if (io.readFile(path) === undefined) throw new LoadError(`kernel file not found: ${path}`);
     let built;
     try {
-      built = assembleFiles([path], io, {}, [dirname(path)]);
+      built = assembleFiles([path], io, defines, [dirname(path), ...includeDirs]);
     } catch (e) {
       if (e instanceof CliError) throw new LoadError(`${path}: ${e.message}`);
       throw e;
@@ -104,11 +110,13 @@ function kernelImage(path: string, io: CliIo): Uint8Array {
   return data;
 }
 
-function plan(argv: readonly string[], io: CliIo): RunPlan | number {
+function plan(argvIn: readonly string[], io: CliIo): RunPlan | number {
+  const { argv, json } = takeJsonOption(argvIn);
   const args = parseArgs(argv, {
     '--append': { value: true }, '--module': { value: true, repeat: true }, '--memory': { value: true },
     '--max-instructions': { value: true }, '--timeout': { value: true }, '--trace': { value: true },
     '--serial-log': { value: true }, '--exit-port': { value: true }, '--test-device': { value: false }, '--help': { value: false }, '-h': { value: false },
+    '--stats': { value: false }, '-D': { value: true, repeat: true }, '-I': { value: true, repeat: true },
   });
   if (args.options.has('--help') || args.options.has('-h')) {
     io.stdout(`${RUN_USAGE}\n`);
@@ -129,7 +137,14 @@ function plan(argv: readonly string[], io: CliIo): RunPlan | number {
     timeoutMs = s * 1000;
   }
   const trace = opt('--trace');
-  if (trace !== undefined && trace !== 'int' && trace !== 'exc' && trace !== 'all') throw new UsageError(`--trace: expected int, exc or all, not \`${trace}'`);
+  if (trace !== undefined && trace !== 'int' && trace !== 'exc' && trace !== 'all' && trace !== 'exits') throw new UsageError(`--trace: expected int, exc, all or exits, not \`${trace}'`);
+  const defines: Record<string, string> = {};
+  for (const d of args.options.get('-D') ?? []) {
+    const eq = d.indexOf('=');
+    const name = eq < 0 ? d : d.slice(0, eq);
+    if (!/^[A-Za-z_]\w*$/.test(name)) throw new UsageError(`-D: invalid macro name \`${name}'`);
+    defines[name] = eq < 0 ? '1' : d.slice(eq + 1);
+  }
   const portText = opt('--exit-port');
   let exitPort: number | undefined;
   if (portText !== undefined) {
@@ -143,7 +158,7 @@ function plan(argv: readonly string[], io: CliIo): RunPlan | number {
   });
 
   try {
-    const kernel = kernelImage(kernelPath, io);
+    const kernel = kernelImage(kernelPath, io, defines, args.options.get('-I') ?? []);
     const modules: MultibootModuleInput[] = moduleSpecs.map(({ path, args: a }) => {
       const data = io.readFile(path);
       if (data === undefined) throw new LoadError(`module file not found: ${path}`);
@@ -154,7 +169,8 @@ function plan(argv: readonly string[], io: CliIo): RunPlan | number {
     machine.traceExceptions = trace === 'exc' || trace === 'all';
     const info = machine.boot({ kernel, kernelName: kernelPath, cmdline: qemuCommandLine(kernelPath, opt('--append')), modules });
     for (const w of info.warnings) io.stderr(`vmx-lab: warning: ${w}\n`);
-    return { machine, maxInstructions: maxText === undefined ? undefined : parseCount(maxText, '--max-instructions'), timeoutMs, serialLog: opt('--serial-log') };
+    return { machine, maxInstructions: maxText === undefined ? undefined : parseCount(maxText, '--max-instructions'), timeoutMs, serialLog: opt('--serial-log'),
+      vmx: { exits: trace === 'exits', stats: args.options.has('--stats'), json } };
   } catch (e) {
     if (e instanceof LoadError || e instanceof MultibootError || e instanceof MemoryConfigError) {
       io.stderr(`vmx-lab: ${e.message}\n`);
@@ -215,12 +231,19 @@ function attach(p: RunPlan, io: CliIo): SerialSink {
     sink.flush();
     io.stderr(`vmx-lab: trace: ${traceLine(e)}\n`);
   });
+  p.vmxTrace = new VmxTrace(p.machine, p.vmx, io, () => sink.flush());
   return sink;
 }
 
 /** The exit status for how the run ended, with a one-line diagnostic where it is not the guest's choice. */
 function finish(stop: MachineStop, p: RunPlan, sink: SerialSink, io: CliIo): number {
   sink.flush();
+  try {
+    p.vmxTrace?.finish();
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    io.stderr(`vmx-lab: ${e.message}\n`);
+  }
   if (p.serialLog !== undefined) {
     try {
       io.writeFile(p.serialLog, new Uint8Array(sink.log), false);

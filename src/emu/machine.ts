@@ -33,6 +33,7 @@ import { DeviceMsrs } from './machine/device-msrs.js';
 import { MachineEmitter, type DeliveredEvent, type MachineEventMap, type MachineEventName } from './machine/events.js';
 import { PcBoard, type BoardConfig } from './machine/pc-board.js';
 import { installPcTestdev } from './devices/pc-testdev.js';
+import { attachVmx } from './vmx/vmx.js';
 import type { MachineStop } from './machine/stop-reason.js';
 
 export type { MachineStop, MachineStopKind } from './machine/stop-reason.js';
@@ -45,7 +46,7 @@ export interface MachineConfig extends BoardConfig {
    * before the run ends as 'halted-forever' (every timer's interrupt is masked). Default 60.
    */
   idleLimitSeconds?: number;
-  /** Add QEMU's pc-testdev (ports 0xE0-0xEB, 0x2000-0x2017, MMIO at 0xFF000000), as kvm-unit-tests expects. */
+  /** Add QEMU's pc-testdev (ports 0xE0-0xE4, 0x2000-0x2017, MMIO at 0xFF000000), as kvm-unit-tests expects. */
   testDevice?: boolean;
 }
 
@@ -154,6 +155,7 @@ export class Machine {
     this.idleLimit = (config.idleLimitSeconds ?? 60) * b.clock.instructionsPerSecond;
     this.mmu = new Mmu(b.memory);
     this.cpu = new Cpu(b.memory, this.mmu, { io: b.io, interrupts: b.interrupts, tsc: b.clock });
+    attachVmx(this.cpu); // VT-x (issue 4): CPUID.1:ECX.VMX, capability MSRs, VMX instructions
     this.deviceMsrs = new DeviceMsrs(b.clock, b.lapic, b.apicFeatures.tscDeadline);
     this.cpu.msrDevice = this.deviceMsrs;
     const lapic = b.lapic;

@@ -164,6 +164,29 @@ ${exitAsm(0)}`);
     expectOneLine(r.err, /^vmx-lab: trace: interrupt 0x20 at rip=0x[0-9a-f]+ cs=0x10 after \d+ instructions$/);
   });
 
+  it('--trace exc logs each exception with its error code, RIP and CS: #UD, #GP, #DF, then the triple fault', () => {
+    // The Multiboot IDTR (base 0, limit 0x3FF) covers zeroed memory: no gate for #UD (#GP with
+    // error code 6*8+2+1 = 0x33: IDT, external), none for that #GP (0x6b), so #DF, which fails too.
+    const r = run(['k.elf', '--trace', 'exc'], { 'k.elf': miniKernel('        nop\n        ud2') });
+    expect(r.status).toBe(RUN_STATUS.tripleFault);
+    const lines = r.err.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(4);
+    const rip = /rip=(0x[0-9a-f]+)/.exec(lines[0])?.[1];
+    expect(lines.slice(0, 3)).toEqual([
+      `vmx-lab: trace: exception #UD at rip=${rip} cs=0x10 after 1 instructions`,
+      `vmx-lab: trace: exception #GP error=0x33 at rip=${rip} cs=0x10 after 1 instructions`,
+      `vmx-lab: trace: exception #DF error=0x0 at rip=${rip} cs=0x10 after 1 instructions`,
+    ]);
+    expect(lines[3]).toMatch(/^vmx-lab: triple fault .*: #UD -> #GP -> #DF -> shutdown, after 1 instructions/);
+    // Interrupts are not exceptions: the PIT tick kernel logs nothing with --trace exc.
+    expect(run(['k.elf', '--trace', 'exc'], { 'k.elf': pitTickKernel() }).err).toBe('');
+  });
+
+  it('--trace all logs software interrupts too', () => {
+    const r = run(['k.elf', '--trace', 'all'], { 'k.elf': miniKernel('        int3') });
+    expect(r.err.split('\n')[0]).toMatch(/^vmx-lab: trace: software interrupt 0x3 \(#BP\) at rip=0x[0-9a-f]+ cs=0x10 after 0 instructions$/);
+  });
+
   it('bad usage is status 2', () => {
     expect(run([]).status).toBe(RUN_STATUS.usage);
     expect(run([HELLO, '--trace', 'everything']).status).toBe(RUN_STATUS.usage);

@@ -10,7 +10,7 @@
  * the VMX instructions then behave as on an Intel core with VT-x.
  */
 
-import type { Cpu } from '../cpu/cpu';
+import type { Cpu, TscSource } from '../cpu/cpu';
 import type { Handler } from '../cpu/handlers/index';
 import { VmEntryChecker, type EntryCheckFailure } from './entry-checks';
 import { CurrentVmcs } from './vmcs';
@@ -192,8 +192,10 @@ export class Vmx {
 
   /** The virtual TSC (the CPU's clock, or the instruction count without one). */
   tscNow(): number {
-    const t = this.cpu.tsc;
-    return t === undefined ? this.cpu.icount : (t.tscHigh() >>> 0) * 4294967296 + (t.tscLow() >>> 0);
+    const t = this.cpu.tsc as (TscSource & { tsc?: () => number }) | undefined;
+    if (t === undefined) return this.cpu.icount;
+    // The machine's clock has the whole value as one number; other sources give halves.
+    return t.tsc !== undefined ? t.tsc() : (t.tscHigh() >>> 0) * 4294967296 + (t.tscLow() >>> 0);
   }
 
   /** Is there a current VMCS (SDM §24.1: the pointer is not FFFFFFFF_FFFFFFFFH)? */

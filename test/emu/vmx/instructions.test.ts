@@ -216,6 +216,37 @@ describe('SDM 30.3 VMREAD / VMWRITE', () => {
   });
 });
 
+describe('SDM 30.3 VMREAD / VMWRITE outside 64-bit mode', () => {
+  it('32-bit operands: natural-width and 64-bit fields are written with their upper half cleared, read truncated; HIGH encodings reach bits 63:32', () => {
+    rig.enter32();
+    ptr(SCRATCH, VMXON_REGION);
+    ptr(SCRATCH + 8, VMCS_REGION);
+    const stop = rig.runHost([
+      `vmxon ${SCRATCH}`, `vmptrld ${SCRATCH + 8}`,
+      'movl $0x681e, %eax', 'movl $0x89abcdef, %ebx', 'vmwrite %ebx, %eax', 'vmread %eax, %ecx',
+      'movl $0x2010, %eax', 'movl $0x11111111, %ebx', 'vmwrite %ebx, %eax',
+      'movl $0x2011, %eax', 'movl $0x22222222, %ebx', 'vmwrite %ebx, %eax',
+      'movl $0x2010, %eax', 'vmread %eax, %esi', 'movl $0x2011, %eax', 'vmread %eax, %edi',
+    ].join('\n'), 0x200000, 32);
+    expect(stop.kind).toBe('halted-forever');
+    expect(rig.outcome()).toBe('succeed');
+    expect(rig.read('GUEST_RIP')).toBe(0x89abcdef);
+    expect(rig.reg(1)).toBe(0x89abcdef);
+    expect(rig.read('TSC_OFFSET')).toBe(0x22222222 * 2 ** 32 + 0x11111111);
+    expect([rig.reg(6), rig.reg(7)]).toEqual([0x11111111, 0x22222222]);
+  });
+});
+
+describe('SDM 23.7 RESET', () => {
+  it('a processor reset leaves VMX operation', () => {
+    rig.enterVmx();
+    rig.cpu.reset();
+    expect(rig.vmx.inVmx).toBe(false);
+    expect(rig.vmx.hasCurrentVmcs).toBe(false);
+    expect(rig.cpu.handlers).toBe(rig.vmx.rootHandlers);
+  });
+});
+
 describe('SDM 30.3 VMLAUNCH / VMRESUME basic checks (26.1)', () => {
   it('VMfailInvalid without a current VMCS', () => {
     ptr(SCRATCH, VMXON_REGION);

@@ -113,6 +113,20 @@ export class Rig {
     this.load(HOST_EXIT, 'hlt');
   }
 
+  /** 32-bit protected mode with 32-bit paging (4-MiB pages identity-mapping 4 GiB), CPL 0. */
+  enter32(): void {
+    const c = this.cpu;
+    const pd = PML4 + 0x4000;
+    for (let i = 0; i < 1024; i++) this.mem.write32(pd + 4 * i, ((i << 22) | 0x87) | 0);
+    c.efer = 0;
+    c.cr4 = 0x10 | CR4_VMXE; // PSE
+    c.cr3Lo = pd;
+    c.loadSegmentCache(SS, 0x10, 0, 0, 0xffffffff, 0xc093);
+    c.loadSegmentCache(CS, 0x18, 0, 0, 0xffffffff, 0xc09b);
+    c.mmu.flushAll();
+    c.pagingChanged(true);
+  }
+
   /** Writes code at `addr`. */
   load(addr: number, source: string, bits: 16 | 32 | 64 = 64): void {
     this.mem.writeBytes(addr, assembleAt(source, addr, bits));
@@ -138,8 +152,8 @@ export class Rig {
   }
 
   /** Runs host code from HOST_CODE (or `at`) until it stops (HLT, exception, limit). */
-  runHost(source: string, at = HOST_CODE): MachineStop {
-    this.load(at, `${source}\nhlt`);
+  runHost(source: string, at = HOST_CODE, bits: 32 | 64 = 64): MachineStop {
+    this.load(at, `${source}\nhlt`, bits);
     return this.start(at, 2_000_000, true);
   }
 

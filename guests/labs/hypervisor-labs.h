@@ -1,0 +1,36 @@
+/*
+ * hypervisor-labs.h — the lab switches of the reference hypervisor (guests/labs/README.md).
+ * Each lab is a -D switch of `vmx-lab run guests/hypervisor/hypervisor.S`; without any, every
+ * macro here is 0 and the hypervisor is byte for byte the one in guests/hypervisor.
+ *   LAB_RDTSC_EXITING      RDTSC exits (reason 16); no handler: the VMM reports it and stops
+ *   LAB_RDTSC_HANDLER      ... and handle_rdtsc (rdtsc-exiting/handler.S) answers it, changed by
+ *     LAB_RDTSC_SCALE=K      multiply the value by K
+ *     LAB_RDTSC_SKIP=N       leave the guest's first N RDTSCs alone (its TSC calibration)
+ *     LAB_RDTSC_NEGATE       negate the value
+ *   LAB_CR3_EXITING        MOV to CR3 exits (reason 28); handle_cr_access logs the value
+ *   LAB_HYPERCALLS         the hypercall table is teach-os's system calls (hypercalls/)
+ *   LAB_PREEMPTION_TIMER=T the VMX-preemption timer, T ticks per entry (reason 52), with a
+ *     LAB_HEARTBEAT=N        heartbeat line every N timer exits, and the run ended after
+ *     LAB_HEARTBEATS=M       M heartbeats
+ */
+#ifndef GUESTS_LABS_HYPERVISOR_LABS_H
+#define GUESTS_LABS_HYPERVISOR_LABS_H
+
+#if defined(LAB_RDTSC_HANDLER) && !defined(LAB_RDTSC_EXITING)
+#define LAB_RDTSC_EXITING 1
+#endif
+
+#ifdef LAB_RDTSC_EXITING
+#define LAB_RDTSC_MIN CPU_BASED_RDTSC_EXITING
+#else
+#define LAB_RDTSC_MIN 0
+#endif
+#ifdef LAB_CR3_EXITING
+#define LAB_CR3_MIN CPU_BASED_CR3_LOAD_EXITING
+#else
+#define LAB_CR3_MIN 0
+#endif
+/* Extra `min` bits of the primary processor-based controls (setup_vmcs_config, discover.S). */
+#define LAB_CPU_BASED_MIN (LAB_RDTSC_MIN | LAB_CR3_MIN)
+
+#endif
