@@ -1,0 +1,268 @@
+// The labs (guests/labs/README.md), run as their READMEs say: `vmx-lab run
+// guests/hypervisor/hypervisor.S -D<switch> --module GUEST`, in-process. Each asserts the
+// outcome the handout asks students to observe. The reference outputs are not ours to make
+// up: the guest's lines under a lab must equal what the same guest prints under the plain
+// hypervisor (stamps and the calibrated frequency masked), CR3 values must equal the guest
+// ELF's page-table symbols, RDTSC exits must be at the rdtsc instructions GNU objdump finds,
+// and every lab variant must load the same bytes when built with gcc -E -D + as + ld.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/cli';
+import type { CliIo } from '../../src/cli/io';
+import { RUN_STATUS } from '../../src/cli/run-command';
+import { parseElf } from '../../src/emu/loader/elf';
+import { gnuBuild, gnuOnFile, loadedImage } from '../support/gnu-link';
+import { maskTimes } from '../support/qemu';
+import { GUESTS_DIR } from './guests';
+
+const HYPERVISOR = join(GUESTS_DIR, 'hypervisor/hypervisor.S');
+const TEACH_OS = join(GUESTS_DIR, 'teach-os/teach-os.S');
+const SPIN = join(GUESTS_DIR, 'labs/preemption-timer/spin.S');
+const TMP = mkdtempSync(join(tmpdir(), 'vmxlab-labs-'));
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
+
+/** VMM exits after the guest ends: status of debug-exit value 0; the VMM giving up: value 0x10. */
+const GUEST_DONE = 1;
+const VMM_FAILED = (0x10 << 1) | 1;
+
+interface Run {
+  status: number;
+  out: string;
+  err: string;
+  /** The guest's lines (not the VMM's "[vmm] " ones), unmasked. */
+  guest: string[];
+  /** The VMM's lines without "[vmm] " and the stamp. */
+  vmm: string[];
+}
+
+function cli(argv: string[]): Run {
+  let out = '';
+  let err = '';
+  const io: CliIo = {
+    stdout: (t) => { out += t; },
+    stderr: (t) => { err += t; },
+    readFile: (p) => {
+      try {
+        return new Uint8Array(readFileSync(p));
+      } catch {
+        return undefined;
+      }
+    },
+    writeFile: (p, d) => writeFileSync(p, d),
+    guestsDir: GUESTS_DIR,
+  };
+  const status = runCli(argv, io);
+  const lines = out.split('\n').filter((l) => l !== '');
+  return {
+    status, out, err,
+    guest: lines.filter((l) => !l.startsWith('[vmm] ')),
+    vmm: lines.filter((l) => l.startsWith('[vmm] ')).map((l) => l.slice(6).replace(/^\[\s*\d+\.\d{6}\] /, '')),
+  };
+}
+
+/** Builds a guest with `vmx-lab asm` (and -D switches) into the temporary directory. */
+function asm(source: string, name: string, defines: string[] = []): string {
+  const out = join(TMP, name);
+  const r = cli(['asm', source, ...defines.map((d) => `-D${d}`), '-o', out]);
+  expect(r.status, r.err).toBe(0);
+  return out;
+}
+
+/**
+ * The hypervisor with lab switches, `guest` as module 0 (its string "PATH console=ttyS0"; the
+ * path, which teach-os prints, is replaced by GUEST.elf in `guest` lines).
+ */
+function lab(defines: string[], guest: string, extra: string[] = []): Run {
+  const r = cli(['run', HYPERVISOR, ...defines.map((d) => `-D${d}`), '--module', `${guest}=console=ttyS0`, ...extra]);
+  return { ...r, guest: r.guest.map((l) => l.split(guest).join('GUEST.elf')) };
+}
+
+const masked = (lines: string[]): string[] => lines.map(maskTimes);
+const STAMP = /^\[\s*(\d+)\.(\d{6})\] /;
+/** Seconds in a line's uptime stamp. */
+function stamp(line: string): number {
+  const m = STAMP.exec(line);
+  expect(m, line).not.toBeNull();
+  return Number(m![1]) + Number(m![2]) / 1e6;
+}
+/** The MHz the guest calibrated ("tsc: calibrated against PIT channel 2: 2000.024 MHz"). */
+function guestMhz(r: Run): number {
+  const l = r.guest.find((x) => x.includes('tsc: calibrated'));
+  expect(l).toBeDefined();
+  return Number(/: (\d+\.\d{3}) MHz/.exec(l!)![1]);
+}
+/** Stamps of the guest's lines after its calibration line (those printed with the calibrated rate). */
+const laterStamps = (r: Run): number[] => r.guest.slice(1).map(stamp);
+
+function traceExits(err: string): { name: string; decoded: string; before: number; after: number | null }[] {
+  const out = [];
+  for (const m of err.matchAll(/^vmx-lab: trace: exit #\d+ ([A-Z_]+) \(\d+\) qual=0x[0-9a-f]+(?: \((.*)\))? rip (0x[0-9a-f]+)→(0x[0-9a-f]+|\(not resumed\))$/gm)) {
+    out.push({ name: m[1], decoded: m[2] ?? '', before: Number(m[3]), after: m[4].startsWith('0x') ? Number(m[4]) : null });
+  }
+  return out;
+}
+
+/** Every .S/.h under guests/, for the GNU build. */
+function guestSources(): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(S|h)$/.test(e.name)) files[relative(GUESTS_DIR, p)] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(GUESTS_DIR);
+  return files;
+}
+
+const TEACH = asm(TEACH_OS, 'teach-os.elf');
+/** teach-os under the plain hypervisor: the reference for the guest's lines. */
+const plain = lab([], TEACH);
+
+describe('the labs build as GNU builds them (the same loaded bytes)', () => {
+  const variants: Array<[string, string[]]> = [
+    [HYPERVISOR, ['LAB_RDTSC_EXITING']],
+    [HYPERVISOR, ['LAB_RDTSC_HANDLER', 'LAB_RDTSC_SCALE=100', 'LAB_RDTSC_SKIP=2', 'LAB_RDTSC_NEGATE']],
+    [HYPERVISOR, ['LAB_CR3_EXITING']],
+    [HYPERVISOR, ['LAB_HYPERCALLS']],
+    [HYPERVISOR, ['LAB_PREEMPTION_TIMER=1000', 'LAB_HEARTBEAT=10', 'LAB_HEARTBEATS=2']],
+    [TEACH_OS, ['USE_VMCALL']],
+    [TEACH_OS, ['ADDRESS_SPACES']],
+    [SPIN, []],
+  ];
+  it.each(variants.map(([source, defines]) => [relative(GUESTS_DIR, source), source, defines] as const))('%s %j', (_name, source, defines) => {
+    const ours = loadedImage(new Uint8Array(readFileSync(asm(source, 'variant.elf', defines))));
+    const gnu = loadedImage(gnuBuild(guestSources(), [relative(GUESTS_DIR, source)], { base: 0x100000n, cpp: true, defines }));
+    expect(ours.map((r) => [r.address, r.bytes.length])).toEqual(gnu.map((r) => [r.address, r.bytes.length]));
+    gnu.forEach((g, i) => expect(Buffer.compare(Buffer.from(ours[i].bytes), Buffer.from(g.bytes)), `section at 0x${g.address.toString(16)}`).toBe(0));
+  });
+});
+
+describe('lab a: RDTSC exiting', () => {
+  it('the plain hypervisor runs teach-os to its end', () => {
+    expect(plain.status).toBe(GUEST_DONE);
+    expect(plain.guest.length).toBeGreaterThan(3);
+  });
+
+  it('without a handler: the VMM reports exit reason 16 (RDTSC) and stops', () => {
+    const r = lab(['LAB_RDTSC_EXITING'], TEACH, ['--trace', 'exits']);
+    expect(r.vmm).toContain('unexpected exit reason 16 (RDTSC)');
+    expect(r.vmm[r.vmm.length - 1]).toBe('stopping: the guest cannot run');
+    expect(r.status).toBe(VMM_FAILED);
+    const exits = traceExits(r.err);
+    expect(exits).toHaveLength(1);
+    expect(exits[0]).toMatchObject({ name: 'RDTSC', after: null });
+    const rdtsc = gnuOnFile('objdump', ['-d'], 'teach-os.elf', readFileSync(TEACH));
+    expect(rdtsc).toMatch(new RegExp(`^\\s*${exits[0].before.toString(16)}:\\s+0f 31\\s+rdtsc`, 'm'));
+  });
+
+  it('with a handler (EDX:EAX, RIP advanced): the guest prints what it printed before', () => {
+    const r = lab(['LAB_RDTSC_HANDLER'], TEACH, ['--trace', 'exits']);
+    expect(masked(r.guest)).toEqual(masked(plain.guest));
+    expect(r.status).toBe(GUEST_DONE);
+    const rdtsc = traceExits(r.err).filter((e) => e.name === 'RDTSC');
+    expect(rdtsc.length).toBeGreaterThan(2);
+    for (const e of rdtsc) expect(e.after).toBe(e.before + 2);
+  });
+
+  it('every value ×100: the guest calibrates a 100× faster TSC, so its stamps stay the same', () => {
+    const r = lab(['LAB_RDTSC_HANDLER', 'LAB_RDTSC_SCALE=100'], TEACH);
+    expect(masked(r.guest)).toEqual(masked(plain.guest));
+    expect(guestMhz(r) / guestMhz(plain)).toBeCloseTo(100, 1);
+    laterStamps(r).forEach((s, i) => expect(s / laterStamps(plain)[i]).toBeCloseTo(1, 2));
+  });
+
+  it('×100 after the calibration (the first 2 RDTSCs left alone): the stamps grow 100×', () => {
+    const r = lab(['LAB_RDTSC_HANDLER', 'LAB_RDTSC_SCALE=100', 'LAB_RDTSC_SKIP=2'], TEACH);
+    expect(masked(r.guest)).toEqual(masked(plain.guest));
+    expect(guestMhz(r) / guestMhz(plain)).toBeCloseTo(1, 3);
+    const scaled = r.guest.map(stamp);
+    const before = plain.guest.map(stamp);
+    expect(scaled.length).toBe(before.length);
+    scaled.forEach((s, i) => {
+      expect(s / before[i]).toBeGreaterThan(99);
+      expect(s / before[i]).toBeLessThan(101);
+    });
+  });
+
+  it('negated: an absurd frequency and a clock that never moves forward', () => {
+    const r = lab(['LAB_RDTSC_HANDLER', 'LAB_RDTSC_NEGATE'], TEACH);
+    expect(masked(r.guest)).toEqual(masked(plain.guest));
+    expect(guestMhz(r)).toBeGreaterThan(1e12);
+    const s = r.guest.map(stamp);
+    for (let i = 1; i < s.length; i++) expect(s[i]).toBeLessThanOrEqual(s[i - 1]);
+    // Under the plain hypervisor the same lines' stamps grow.
+    const p = plain.guest.map(stamp);
+    expect(p[p.length - 1]).toBeGreaterThan(p[0]);
+  });
+});
+
+describe('lab b: CR3-load exiting', () => {
+  const guest = asm(TEACH_OS, 'teach-os-as.elf', ['ADDRESS_SPACES']);
+  it('logs each CR3 the guest loads: its boot, kernel and user page tables', () => {
+    const r = lab(['LAB_CR3_EXITING'], guest, ['--trace', 'exits']);
+    expect(r.status).toBe(GUEST_DONE);
+    const cr3 = r.vmm.filter((l) => l.startsWith('cr3: ')).map((l) => Number(l.slice(5)));
+    const symbols = new Map(parseElf(readFileSync(guest)).symbols.map((s) => [s.name, Number(s.value)]));
+    const expected = ['boot_pml4', 'kernel_pml4', 'user_pml4'].map((n) => symbols.get(n));
+    expected.forEach((v) => expect(v).toBeGreaterThan(0));
+    expect(cr3.slice(0, 3)).toEqual(expected);
+    const exits = traceExits(r.err).filter((e) => e.name === 'CR_ACCESS');
+    expect(exits).toHaveLength(cr3.length);
+    for (const e of exits) {
+      expect(e.decoded).toBe('mov %rax -> cr3');
+      expect(e.after).toBe(e.before + 3);              // mov %eax/%rax,%cr3: 0F 22 D8
+    }
+    // The guest itself notices nothing.
+    const alone = lab([], guest);
+    expect(masked(r.guest)).toEqual(masked(alone.guest));
+  });
+});
+
+describe('lab c: hypercalls', () => {
+  const guest = asm(TEACH_OS, 'teach-os-vmcall.elf', ['USE_VMCALL']);
+  it('vmcall instead of syscall, served by the VMM: the same output as the syscall version', () => {
+    const r = lab(['LAB_HYPERCALLS'], guest, ['--trace', 'exits']);
+    expect(masked(r.guest)).toEqual(masked(plain.guest));
+    expect(r.status).toBe(plain.status);
+    const exits = traceExits(r.err);
+    expect(exits.map((e) => e.name)).toEqual(['VMCALL', 'VMCALL', 'VMCALL']);
+    expect(exits[0].after).toBe(exits[0].before + 3);   // VMCALL is 0F 01 C1
+    expect(exits[2].after).toBeNull();                  // SYS_EXIT ends the run in the VMM
+  });
+
+  it('without the lab switch the same guest meets the VMM\'s own hypercalls, not its system calls', () => {
+    const r = lab([], guest);
+    expect(masked(r.guest)).not.toEqual(masked(plain.guest));
+  });
+});
+
+describe('lab j: a guest in while(1);', () => {
+  const spin = asm(SPIN, 'spin.elf');
+  it('without interrupt exiting or the preemption timer the VMM never runs again', () => {
+    const r = cli(['run', HYPERVISOR, '--module', spin, '--max-instructions', '20000000', '--stats']);
+    expect(r.status).toBe(RUN_STATUS.instructionLimit);
+    expect(r.guest).toContain('spin: while (1);');
+    expect(r.vmm[r.vmm.length - 1]).toBe('vmx: launching the guest');
+    expect(r.err).toMatch(/stats: {3}total +0 /);
+    expect(r.err).toMatch(/VM entries: 1$/m);
+  });
+
+  it('with the VMX-preemption timer (exit reason 52) the VMM gets a heartbeat', () => {
+    const r = cli(['run', HYPERVISOR, '-DLAB_PREEMPTION_TIMER=1000', '-DLAB_HEARTBEAT=10', '-DLAB_HEARTBEATS=3', '--module', spin,
+      '--max-instructions', '20000000', '--trace', 'exits', '--stats']);
+    expect(r.status).toBe(GUEST_DONE);
+    const beats = r.vmm.filter((l) => l.startsWith('heartbeat '));
+    expect(beats).toHaveLength(3);
+    beats.forEach((l, i) => expect(l).toMatch(new RegExp(`^heartbeat ${i + 1}: ${(i + 1) * 10} preemption-timer exits, guest RIP 0x[0-9a-f]+$`)));
+    const exits = traceExits(r.err);
+    expect(exits).toHaveLength(30);
+    expect(new Set(exits.map((e) => e.name))).toEqual(new Set(['PREEMPTION_TIMER']));
+    // Not an instruction exit: the guest goes on where it was, in its loop.
+    for (const e of exits.slice(0, -1)) expect(e.after).toBe(e.before);
+    expect(r.err).toMatch(/52 PREEMPTION_TIMER +30 /);
+  });
+});
