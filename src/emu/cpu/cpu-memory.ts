@@ -41,6 +41,13 @@ export class CpuMemory extends CpuState {
   readonly popaScratch = new Int32Array(8);
   /** True in IA-32e 64-bit mode (cached from mode for the hot paths). */
   long64 = false;
+  /**
+   * Set when the run loop must look at something between instructions (cpu.ts). Writes that
+   * leave the RAM fast path set it: a device register write (local APIC ICR self-IPI, TPR,
+   * EOI, IOAPIC unmask) can make an interrupt pending, which must be recognized at the next
+   * instruction boundary (SDM Vol. 3A §6.6, §10.6.1), not at the end of the slice.
+   */
+  attention = false;
 
   private readonly rTagLo = new Int32Array(TLB_SIZE).fill(INVALID_TAG);
   private readonly rTagHi = new Int32Array(TLB_SIZE);
@@ -264,6 +271,7 @@ export class CpuMemory extends CpuState {
     const m = this.mem;
     if (page === undefined) {
       if (size === 1) m.write8(phys, v); else if (size === 2) m.write16(phys, v); else m.write32(phys, v);
+      this.attention = true; // MMIO (or a code page): interrupt state may have changed
       return;
     }
     const i = (lo >>> 12) & TLB_MASK;

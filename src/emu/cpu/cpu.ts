@@ -118,8 +118,6 @@ export class Cpu extends CpuMemory {
   handlers: readonly Handler[] = ROOT_HANDLERS;
   /** Instructions retired since creation. */
   icount = 0;
-  /** Set when the run loop must look at something between instructions. */
-  attention = false;
   /** Stop with 'exception' instead of delivering a fault (differential tests, "break on exception"). */
   stopOnException = false;
   /** The last fault raised (for 'exception' and 'triple-fault' stops, and traces). */

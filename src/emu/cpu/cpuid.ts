@@ -14,8 +14,12 @@ const MAX_EXTENDED = 0x80000008;
 /** Family 6, model 0x3A (extended model 3, model 0xA), stepping 9. */
 const SIGNATURE = 0x000306a9;
 const P = PAGING_FEATURES;
-/** Leaf 1 EDX: DE TSC MSR CX8 SEP MTRR CMOV PAT CLFSH, plus the MMU's PSE PAE PGE PSE-36 (APIC, bit 9, see cpuid()). */
-const LEAF1_EDX = (1 << 2) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (1 << 12) | (1 << 15) | (1 << 16) | (1 << 19)
+/**
+ * Leaf 1 EDX: DE TSC MSR MCE CX8 SEP MTRR MCA CMOV PAT CLFSH, plus the MMU's PSE PAE PGE PSE-36
+ * (APIC, bit 9, see cpuid()). MCE/MCA with IA32_MCG_CAP = 0: the machine-check architecture
+ * with no error-reporting banks (msrs.ts), which never raises #MC.
+ */
+const LEAF1_EDX = (1 << 2) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 11) | (1 << 12) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 19)
   | (P.pse ? 1 << 3 : 0) | (P.pae ? 1 << 6 : 0) | (P.pge ? 1 << 13 : 0) | (P.pse36 ? 1 << 17 : 0);
 /** Leaf 1 ECX: CX16 (13), MOVBE (22), POPCNT (23). */
 const LEAF1_ECX = (1 << 13) | (1 << 22) | (1 << 23);

@@ -35,14 +35,26 @@ export function deliverEvent(c: Cpu, kind: number, vector: number, errorCode: nu
   if (filter !== undefined && filter(kind, vector, errorCode, returnRip)) return; // VMX non-root: it caused a VM exit
   const ext = kind === EVENT_EXTINT || kind === EVENT_NMI || kind === EVENT_EXCEPTION ? 1 : 0;
   const pushError = kind === EVENT_EXCEPTION && hasErrorCode(vector) && errorCode >= 0;
+  // The RFLAGS image saved for a fault has RF set, so that IRET back to the faulting
+  // instruction does not raise an instruction breakpoint again (SDM Vol. 3B §18.3.1.1).
+  const rf = kind === EVENT_EXCEPTION && isFaultClass(vector) ? RF : 0;
   materialize(c);
   if (c.mode === MODE_REAL) deliverReal(c, vector, returnRip);
   else if (c.mode === MODE_V8086) throw new CpuFault(GP, 0, 'interrupts in virtual-8086 mode are not emulated');
-  else if (c.long64 || (c.efer & 0x400) !== 0) deliverLong(c, kind, vector, errorCode, pushError, ext, returnRip);
-  else deliverProtected(c, kind, vector, errorCode, pushError, ext, returnRip);
+  else if (c.long64 || (c.efer & 0x400) !== 0) deliverLong(c, kind, vector, errorCode, pushError, ext, returnRip, rf);
+  else deliverProtected(c, kind, vector, errorCode, pushError, ext, returnRip, rf);
   c.nextRip = c.rip;
   c.halted = false;
   if (filter !== undefined) c.eventDelivered?.(); // VMX non-root: no longer "during event delivery" (IDT-vectoring information)
+}
+
+/**
+ * Exceptions of the fault class (SDM Vol. 3A §6.15, "Exception Class" of each vector): #DE,
+ * #BR, #UD, #NM, #TS, #NP, #SS, #GP, #PF, #MF, #AC, #XM, #VE, #CP. #DB is left out: as a
+ * trap it must not set RF, and an instruction-breakpoint fault is the exception to the rule.
+ */
+function isFaultClass(vector: number): boolean {
+  return vector === 0 || vector === 5 || vector === 6 || vector === 7 || (vector >= 10 && vector <= 14) || vector === 16 || vector === 17 || (vector >= 19 && vector <= 21);
 }
 
 function deliverReal(c: Cpu, vector: number, returnRip: number): void {
@@ -89,11 +101,11 @@ function gateTarget(c: Cpu, ext: number, long: boolean): number {
   return (descAr(desc.hi) & AR_TYPE_EC) !== 0 ? c.cpl : dpl;
 }
 
-function deliverLong(c: Cpu, kind: number, vector: number, errorCode: number, pushError: boolean, ext: number, returnRip: number): void {
+function deliverLong(c: Cpu, kind: number, vector: number, errorCode: number, pushError: boolean, ext: number, returnRip: number, rf: number): void {
   const type = readGate(c, kind, vector, ext, true);
   const sel = (gate[0] >>> 16) & 0xffff;
   const newCpl = gateTarget(c, ext, true);
-  const target = gate[3] * TWO32 + (((gate[0] & 0xffff) | (gate[1] & 0xffff0000)) >>> 0);
+  const target = gate[2] * TWO32 + (((gate[0] & 0xffff) | (gate[1] & 0xffff0000)) >>> 0);
   const ist = gate[1] & 7;
   const regs = c.regs;
   let rsp = regs[9] * TWO32 + (regs[8] >>> 0);
@@ -105,7 +117,7 @@ function deliverLong(c: Cpu, kind: number, vector: number, errorCode: number, pu
     rsp = sysRead32(c, tss + 4) * TWO32 + (sysRead32(c, tss) >>> 0);
   }
   rsp -= ((rsp % 16) + 16) % 16; // align down to 16 bytes (SDM Vol. 3 §6.14.2)
-  const flags = getFlags(c);
+  const flags = getFlags(c) | rf;
   const frame = [c.segSel[SS], regs[9] * TWO32 + (regs[8] >>> 0), flags, c.segSel[CS], returnRip];
   let sp = rsp;
   const push = (v: number): void => {
@@ -126,7 +138,7 @@ function deliverLong(c: Cpu, kind: number, vector: number, errorCode: number, pu
   c.rip = target;
 }
 
-function deliverProtected(c: Cpu, kind: number, vector: number, errorCode: number, pushError: boolean, ext: number, returnRip: number): void {
+function deliverProtected(c: Cpu, kind: number, vector: number, errorCode: number, pushError: boolean, ext: number, returnRip: number, rf: number): void {
   const type = readGate(c, kind, vector, ext, false);
   const sel = (gate[0] >>> 16) & 0xffff;
   const newCpl = gateTarget(c, ext, false);
@@ -135,7 +147,7 @@ function deliverProtected(c: Cpu, kind: number, vector: number, errorCode: numbe
   const size = gate32 ? 4 : 2;
   const target = gate32 ? ((gate[0] & 0xffff) | (gate[1] & 0xffff0000)) >>> 0 : gate[0] & 0xffff;
   const regs = c.regs;
-  const flags = getFlags(c);
+  const flags = getFlags(c) | rf;
   const oldSs = c.segSel[SS], oldEsp = regs[8], oldCs = c.segSel[CS];
   if (newCpl < c.cpl) {
     // Stack switch from the 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n (SDM Vol. 3 §6.12.1, §7.2.1).

@@ -9,7 +9,7 @@ import { CpuFault, GP } from './fault';
 import { CR0_PG, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, FS, GS } from './state';
 
 export const MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_FEATURE_CONTROL = 0x3a, MSR_BIOS_SIGN_ID = 0x8b;
-export const MSR_MTRRCAP = 0xfe, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176;
+export const MSR_MTRRCAP = 0xfe, MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176;
 export const MSR_MISC_ENABLE = 0x1a0, MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff;
 export const MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083, MSR_FMASK = 0xc0000084;
 export const MSR_FS_BASE = 0xc0000100, MSR_GS_BASE = 0xc0000101, MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103;
@@ -74,6 +74,9 @@ export function readMsr(c: Cpu, index: number): void {
       else { lo = c.icount | 0; hi = Math.floor(c.icount / 4294967296) | 0; }
       break;
     case MSR_MTRRCAP: lo = MTRRCAP; hi = 0; break;
+    // Machine-check architecture with no banks and no MCG_CTL (SDM Vol. 3B §15.3.1.1): CAP = 0;
+    // nothing ever reports an error, so MCG_STATUS stays 0.
+    case MSR_MCG_CAP: case MSR_MCG_STATUS: lo = 0; hi = 0; break;
     case MSR_EFER: lo = c.efer; hi = 0; break;
     case MSR_FS_BASE: lo = c.segBaseLo[FS]; hi = c.segBaseHi[FS]; break;
     case MSR_GS_BASE: lo = c.segBaseLo[GS]; hi = c.segBaseHi[GS]; break;
@@ -94,7 +97,10 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
   if (dev !== undefined) {
     const res = dev.wrmsr(index, lo, hi);
     if (res === MSR_GP) throw new CpuFault(GP, 0, `WRMSR of MSR 0x${index.toString(16)}: value 0x${(hi >>> 0).toString(16)}:${(lo >>> 0).toString(16).padStart(8, '0')} refused (reserved bits or an invalid state)`);
-    if (res === MSR_OK) return;
+    if (res === MSR_OK) {
+      c.attention = true; // e.g. an x2APIC ICR self-IPI or TPR write: an interrupt may be pending now
+      return;
+    }
   }
   if (CANONICAL.has(index) && ((hi << 16) >> 16) !== hi) throw new CpuFault(GP, 0, `non-canonical value for MSR 0x${index.toString(16)}`);
   switch (index) {
@@ -103,6 +109,11 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
       c.tsc.setTsc(lo, hi);
       break;
     case MSR_MTRRCAP: throw new CpuFault(GP, 0, 'IA32_MTRRCAP is read-only');
+    case MSR_MCG_CAP: throw new CpuFault(GP, 0, 'IA32_MCG_CAP is read-only');
+    case MSR_MCG_STATUS:
+      // Only 0 may be written (SDM Vol. 3B §15.3.1.2: writing 1s causes #GP); no error is ever signalled here.
+      if (lo !== 0 || hi !== 0) throw new CpuFault(GP, 0, 'IA32_MCG_STATUS accepts only 0 (no machine-check event in progress)');
+      break;
     case MSR_EFER: {
       const allowed = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
       if ((lo & ~allowed) !== 0 || hi !== 0) throw new CpuFault(GP, 0, 'reserved IA32_EFER bits');

@@ -15,7 +15,7 @@ import {
 } from '../segments';
 import {
   AR_DB, AR_DPL_SHIFT, AR_G, AR_L, AR_P, AR_S, AR_TYPE_ACCESSED, AR_TYPE_CODE, AR_TYPE_EC, AR_TYPE_RW, AR_UNUSABLE,
-  CR0_CD, CR0_EM, CR0_MP, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_ET, CR4_DE, CR4_PAE, CR4_PGE, CR4_PSE, CR4_VMXE,
+  CR0_CD, CR0_EM, CR0_MP, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_ET, CR4_DE, CR4_MCE, CR4_PAE, CR4_PGE, CR4_PSE, CR4_VMXE,
   CS, DS, EFER_LMA, EFER_LME, EFER_SCE, ES, FS, GS, LDTR, MODE_LONG64, MODE_REAL, MODE_V8086, SS, TR,
 } from '../state';
 import { requireCpl0 } from './misc';
@@ -87,8 +87,8 @@ export function writeCr0(c: Cpu, lo: number, hi: number): void {
   c.pagingChanged();
 }
 
-/** CR4 bits of features CPUID advertises (others are reserved here: #GP). TSD DE PSE PAE PGE PCE OSFXSR OSXMMEXCPT. */
-const CR4_ALLOWED = 0x4 | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | 0x100 | 0x200 | 0x400;
+/** CR4 bits of features CPUID advertises (others are reserved here: #GP). TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT. */
+const CR4_ALLOWED = 0x4 | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | 0x100 | 0x200 | 0x400;
 
 export function writeCr4(c: Cpu, lo: number, hi: number): void {
   const allowed = CR4_ALLOWED | (c.vmxAvailable ? CR4_VMXE : 0);
@@ -278,7 +278,9 @@ function farTransfer(c: Cpu, sel: number, off: number, offHi: number, s: number,
 }
 
 function farIndirect(c: Cpu, d: DecodedInsn, call: boolean): void {
-  const s = d.opSize === 8 && !c.long64 ? 4 : d.opSize; // REX.W m16:64 only in 64-bit mode
+  // REX.W selects m16:64 in 64-bit mode (SDM Vol. 2A JMP/CALL "Operation"), Intel's reading;
+  // the shared table marks these forms REX.W-ignored (objdump's AMD reading), so look at REX.W here.
+  const s = c.long64 && (d.rex & 8) !== 0 ? 8 : d.opSize === 8 ? 4 : d.opSize;
   c.ea(d, s + 2, false);
   const lo = c.linLo, hi = c.linHi;
   const off = c.rdSize(lo, hi, s), offHi = s === 8 ? c.vHi : 0;
