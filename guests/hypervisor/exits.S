@@ -236,7 +236,11 @@ vmx_exit_handlers:
 #ifdef LAB_RDTSC_HANDLER
         exit_handler EXIT_REASON_RDTSC, handle_rdtsc            /* guests/labs/rdtsc-exiting */
 #endif
+#ifdef LAB_SYSCALL_EMULATION
+        exit_handler EXIT_REASON_VMCALL, handle_vmcall_as_syscall /* guests/labs/syscall-emulation */
+#else
         exit_handler EXIT_REASON_VMCALL, handle_vmcall
+#endif
 #ifdef LAB_CR3_EXITING
         exit_handler EXIT_REASON_CR_ACCESS, handle_cr_access    /* guests/labs/cr3-exiting */
 #endif

@@ -38,6 +38,15 @@
 #ifdef LAB_PREEMPTION_TIMER
 #include "../labs/preemption-timer/handler.S"
 #endif
+#if defined(LAB_SYSCALL_EMULATION) || defined(LAB_SYSCALL_INTERCEPT)
+#include "../labs/syscall-emulation/syscall.S"
+#endif
+#ifdef LAB_SYSCALL_EMULATION
+#include "../labs/syscall-emulation/handler.S"
+#endif
+#ifdef LAB_SYSCALL_INTERCEPT
+#include "../labs/syscall-intercept/handler.S"
+#endif
 
         .text
 kmain:
@@ -54,6 +63,9 @@ kmain:
         call    vmcs_setup
 #ifdef LAB_PREEMPTION_TIMER
         call    preemption_timer_setup  /* guests/labs/preemption-timer */
+#endif
+#ifdef LAB_SYSCALL_INTERCEPT
+        call    syscall_intercept_setup /* guests/labs/syscall-intercept */
 #endif
         jmp     vmx_run                 /* from now on the VMM runs only on VM exits */
 

@@ -35,11 +35,12 @@ export const RUN_STATUS = {
 export const RUN_USAGE = `usage: vmx-lab run KERNEL [--append CMDLINE] [--module FILE[=ARGS]]... [options]
   KERNEL                 a Multiboot kernel: ELF, or assembly source (.s/.S, linked at 0x100000)
   --append CMDLINE       kernel command line; the kernel sees "KERNEL CMDLINE", as under QEMU
-  --module FILE[=ARGS]   a Multiboot module (repeatable); its string is "FILE ARGS" (QEMU -initrd)
+  --module FILE[=ARGS]   a Multiboot module (repeatable); its string is "FILE ARGS" (QEMU -initrd);
+                         a .s/.S module is assembled and linked first, with the same -D/-I
   --memory SIZE          RAM size: 128M (default), 512M, 1G; a bare number is MiB
   --max-instructions N   stop after N instructions (exit status 68)
   --timeout SEC          stop after SEC seconds of wall-clock time (exit status 72)
-  -D NAME[=VALUE], -I DIR   for a source KERNEL: preprocessor macro, include directory (as asm)
+  -D NAME[=VALUE], -I DIR   for source kernels and modules: preprocessor macro, include dir (as asm)
   --trace int|exc|all|exits  log interrupts, exceptions (all: both) or VM exits to stderr
   --stats                at the end: VM exits per reason, with root-mode cycles (stderr)
   --json[=FILE]          every VM exit and the statistics as JSON lines (stderr, or FILE)
@@ -79,10 +80,13 @@ function parseCount(text: string, what: string): number {
   return n;
 }
 
-/** The kernel's bytes: the file itself, or the ELF our toolchain builds from a source. */
-function kernelImage(path: string, io: CliIo, defines: Record<string, string>, includeDirs: string[]): Uint8Array {
+/**
+ * A kernel's or a module's bytes: the file itself, or the ELF our toolchain builds from an
+ * assembly source (so a guest kernel can be a module without a separate `asm` step).
+ */
+function bootImage(path: string, io: CliIo, defines: Record<string, string>, includeDirs: string[], what: 'kernel' | 'module'): Uint8Array {
   if (/\.[sS]$/.test(path)) {
-    if (io.readFile(path) === undefined) throw new LoadError(`kernel file not found: ${path}`);
+    if (io.readFile(path) === undefined) throw new LoadError(`${what} file not found: ${path}`);
     let built;
     try {
       built = assembleFiles([path], io, defines, [dirname(path), ...includeDirs]);
@@ -96,7 +100,8 @@ function kernelImage(path: string, io: CliIo, defines: Record<string, string>, i
     return res.output;
   }
   const data = io.readFile(path);
-  if (data === undefined) throw new LoadError(`kernel file not found: ${path}`);
+  if (data === undefined) throw new LoadError(`${what} file not found: ${path}`);
+  if (what === 'module') return data; // any bytes: an ELF guest, an initrd, an environment file
   if (data.length === 0) throw new LoadError(`${path}: the file is empty`);
   if (isElf(data)) {
     // Say what is wrong with an ELF (another machine, truncated, ...) before looking for Multiboot.
@@ -158,10 +163,10 @@ function plan(argvIn: readonly string[], io: CliIo): RunPlan | number {
   });
 
   try {
-    const kernel = kernelImage(kernelPath, io, defines, args.options.get('-I') ?? []);
+    const includeDirs = args.options.get('-I') ?? [];
+    const kernel = bootImage(kernelPath, io, defines, includeDirs, 'kernel');
     const modules: MultibootModuleInput[] = moduleSpecs.map(({ path, args: a }) => {
-      const data = io.readFile(path);
-      if (data === undefined) throw new LoadError(`module file not found: ${path}`);
+      const data = bootImage(path, io, defines, includeDirs, 'module');
       return { name: path, data, cmdline: a === '' ? path : `${path} ${a}` };
     });
     const machine = createMachine({ memorySize: memory === undefined ? undefined : parseSize(memory), exitPort, testDevice: args.options.has('--test-device') });

@@ -5,10 +5,15 @@
 //
 // What goes where (the spec leaves placement to the loader; this follows QEMU's -kernel):
 //   kernel          where its ELF PT_LOAD segments (physical addresses) or the a.out-kludge
-//                   fields say; it must lie in RAM, clear of the two areas below
+//                   fields say; it must lie in RAM, clear of the ACPI tables
 //   modules         page-aligned, one after another, from the first page after the kernel
-//   0x9000          the memory map (mmap_addr), then at 0x9500 the info structure, a GDT,
-//                   the module list and the strings (command lines, boot loader name)
+//   0x9000          the boot information area: the memory map (mmap_addr), then at 0x9500
+//                   the info structure, a GDT, the module list and the strings (command
+//                   lines, boot loader name). When the kernel itself occupies part of
+//                   0x9000-0x10000 (kernels linked below 1 MiB, e.g. kvm-unit-tests'
+//                   realmode.flat at 0x8000), the same layout moves to the first page after
+//                   the kernel if it fits in conventional memory, else after the modules,
+//                   so that it never overwrites a loaded segment
 //   0xF0000         the ACPI tables (acpi.ts), which the machine installs
 // Command lines are passed exactly as given. To reproduce `qemu -kernel K -append A`
 // pass "K A" (QEMU prefixes the kernel's file name); for `-initrd 'G args'`, "G args".
@@ -38,13 +43,15 @@ export const MBI_MMAP = 1 << 6;
 export const MBI_BOOT_LOADER_NAME = 1 << 9;
 
 /** Where the boot information lives (see the file comment). */
+/** The boot information area's usual base (QEMU's: mmap at 0x9000, info at 0x9500). */
 export const MMAP_ADDRESS = 0x9000;
 export const INFO_ADDRESS = 0x9500;
 const INFO_SIZE = 0x78; // up to and including the framebuffer fields (§3.3)
 export const GDT_ADDRESS = 0x9580;
 const MODS_ADDRESS = 0x95A0;
+/** Size of the boot information area (its layout relative to its base is fixed). */
+const BOOT_INFO_SIZE = 0x7000;
 /** The boot information area ends here (strings included). */
-const BOOT_INFO_LIMIT = 0x10000;
 
 /** Selectors of the flat segments in the GDT the loader leaves (as GRUB and QEMU use). */
 export const BOOT_CS = 0x10;
@@ -184,19 +191,18 @@ export function findMultibootHeader(image: Uint8Array, name = 'kernel'): Multibo
 interface Placed {
   start: number;
   end: number;
+  /** [start, end) of every loaded segment (the boot information area must avoid them all). */
+  ranges: [number, number][];
 }
 
 /**
  * Where a kernel may be loaded: anywhere in RAM (QEMU loads what `ld -Ttext=0x100000`
  * produces, including the read-only ELF-header segment it places at 0xFF000), except the
- * boot information area and the page holding the ACPI tables.
+ * page holding the ACPI tables. The boot information area gets out of its way (bootInfoBase).
  */
 function checkLoadable(mem: PhysicalMemory, start: number, end: number, what: string): void {
   if (start < 0 || end < start || end > mem.ramSize) {
     throw new MultibootError('out-of-memory', `${what} at ${hex(start)}-${hex(end)} does not lie in RAM (0-${hex(mem.ramSize)}); try a larger --memory`);
-  }
-  if (start < BOOT_INFO_LIMIT && end > MMAP_ADDRESS) {
-    throw new MultibootError('out-of-memory', `${what} at ${hex(start)}-${hex(end)} overlaps the boot information area at ${hex(MMAP_ADDRESS)}-${hex(BOOT_INFO_LIMIT)}`);
   }
   if (start < ACPI_TABLES_BASE + PAGE_SIZE && end > ACPI_TABLES_BASE) {
     throw new MultibootError('out-of-memory', `${what} at ${hex(start)}-${hex(end)} overlaps the ACPI tables at ${hex(ACPI_TABLES_BASE)}`);
@@ -220,6 +226,7 @@ function loadElf(mem: PhysicalMemory, elf: ElfFile, name: string, placed: Placed
     checkLoadable(mem, start, start + seg.memsz, `${name}: segment`);
     placed.start = Math.min(placed.start, start);
     placed.end = Math.max(placed.end, start + seg.memsz);
+    placed.ranges.push([start, start + seg.memsz]);
   }
   for (const seg of loads) {
     const start = Number(seg.paddr);
@@ -255,6 +262,7 @@ function loadAout(mem: PhysicalMemory, image: Uint8Array, h: MultibootHeader, na
   if (bssEnd > loadEnd) mem.fill(loadEnd, bssEnd - loadEnd, 0);
   placed.start = h.loadAddr;
   placed.end = bssEnd;
+  placed.ranges.push([h.loadAddr, bssEnd]);
   if (h.entryAddr < h.loadAddr || h.entryAddr >= bssEnd) {
     throw new MultibootError('bad-aout', `${name}: entry_addr ${hex(h.entryAddr)} lies outside the loaded image ${hex(h.loadAddr)}-${hex(bssEnd)}`);
   }
@@ -284,7 +292,7 @@ export function loadMultiboot(mem: PhysicalMemory, input: MultibootInput): Multi
   }
   if (header.flags & HF_VIDEO_MODE) warnings.push(`${name}: the Multiboot header asks for a video mode; there is no graphics adapter, booting without (as QEMU does)`);
 
-  const placed: Placed = { start: Infinity, end: 0 };
+  const placed: Placed = { start: Infinity, end: 0, ranges: [] };
   let format: MultibootBoot['format'];
   let elf: ElfFile | undefined;
   let entryPoint: number;
@@ -317,11 +325,13 @@ export function loadMultiboot(mem: PhysicalMemory, input: MultibootInput): Multi
   }
 
   const memoryMap = mem.memoryMap();
-  writeBootInfo(mem, input.cmdline, modules, memoryMap);
+  const base = bootInfoBase(mem, placed, next);
+  const at = (usual: number): number => usual - MMAP_ADDRESS + base;
+  writeBootInfo(mem, base, input.cmdline, modules, memoryMap);
 
   const entry: MultibootEntryState = {
     eax: MULTIBOOT_BOOTLOADER_MAGIC,
-    ebx: INFO_ADDRESS,
+    ebx: at(INFO_ADDRESS),
     eip: entryPoint,
     esp: 0,
     eflags: 0x2,
@@ -332,11 +342,11 @@ export function loadMultiboot(mem: PhysicalMemory, input: MultibootInput): Multi
     fs: flat(BOOT_DS, FLAT_DATA),
     gs: flat(BOOT_DS, FLAT_DATA),
     ss: flat(BOOT_DS, FLAT_DATA),
-    gdtr: { base: GDT_ADDRESS, limit: 0x1F },
+    gdtr: { base: at(GDT_ADDRESS), limit: 0x1F },
     idtr: { base: 0, limit: 0x3FF },
     a20: true,
   };
-  return { entry, header, format, kernelStart: placed.start, kernelEnd: placed.end, modules, infoAddress: INFO_ADDRESS, memoryMap, elf, warnings };
+  return { entry, header, format, kernelStart: placed.start, kernelEnd: placed.end, modules, infoAddress: at(INFO_ADDRESS), memoryMap, elf, warnings };
 }
 
 function parseKernelElf(image: Uint8Array, name: string): ElfFile {
@@ -348,8 +358,26 @@ function parseKernelElf(image: Uint8Array, name: string): ElfFile {
   }
 }
 
-/** §3.3: the info structure, memory map, module list, GDT and strings in the low boot area. */
-function writeBootInfo(mem: PhysicalMemory, cmdline: string | undefined, modules: LoadedModule[], map: E820Entry[]): void {
+/**
+ * Base of the boot information area: 0x9000 (QEMU's) unless a kernel segment lies there;
+ * then the first page after the kernel when the area fits below the end of conventional
+ * memory there, else the first page after the modules (`afterModules`).
+ */
+function bootInfoBase(mem: PhysicalMemory, placed: Placed, afterModules: number): number {
+  const overlaps = (base: number): boolean => placed.ranges.some(([s, e]) => s < base + BOOT_INFO_SIZE && e > base);
+  if (!overlaps(MMAP_ADDRESS)) return MMAP_ADDRESS;
+  const afterKernel = Math.ceil(placed.end / PAGE_SIZE) * PAGE_SIZE;
+  if (afterKernel + BOOT_INFO_SIZE <= LOW_RAM_END) return afterKernel;
+  if (afterModules + BOOT_INFO_SIZE > mem.ramSize) {
+    throw new MultibootError('out-of-memory', `no room for the boot information (${hex(BOOT_INFO_SIZE)} bytes) after the modules at ${hex(afterModules)} (RAM ends at ${hex(mem.ramSize)}); try a larger --memory`);
+  }
+  return afterModules;
+}
+
+/** §3.3: the info structure, memory map, module list, GDT and strings in the boot information area at `base`. */
+function writeBootInfo(mem: PhysicalMemory, base: number, cmdline: string | undefined, modules: LoadedModule[], map: E820Entry[]): void {
+  const at = (usual: number): number => usual - MMAP_ADDRESS + base;
+  const mmapAddress = base, infoAddress = at(INFO_ADDRESS), modsAddress = at(MODS_ADDRESS), limit = base + BOOT_INFO_SIZE;
   const enc = new TextEncoder();
   // Memory map entries: size (20) at offset -4, base_addr, length (64-bit), type.
   const mmap = new Uint8Array(map.length * 24);
@@ -363,21 +391,21 @@ function writeBootInfo(mem: PhysicalMemory, cmdline: string | undefined, modules
     mv.setUint32(o + 16, Math.floor(e.length / 0x1_0000_0000), true);
     mv.setUint32(o + 20, e.type, true);
   });
-  if (MMAP_ADDRESS + mmap.length > INFO_ADDRESS) throw new MultibootError('out-of-memory', 'the memory map does not fit its boot information area');
-  mem.writeBytes(MMAP_ADDRESS, mmap);
+  if (mmapAddress + mmap.length > infoAddress) throw new MultibootError('out-of-memory', 'the memory map does not fit its boot information area');
+  mem.writeBytes(mmapAddress, mmap);
 
   // Strings after the module list.
-  let strings = MODS_ADDRESS + modules.length * 16;
+  let strings = modsAddress + modules.length * 16;
   const putString = (s: string): number => {
     const bytes = enc.encode(s);
-    const at = strings;
-    if (at + bytes.length + 1 > BOOT_INFO_LIMIT) {
-      throw new MultibootError('out-of-memory', `the command lines (${at + bytes.length + 1 - MODS_ADDRESS} bytes with the module list) do not fit the boot information area`);
+    const where = strings;
+    if (where + bytes.length + 1 > limit) {
+      throw new MultibootError('out-of-memory', `the command lines (${where + bytes.length + 1 - modsAddress} bytes with the module list) do not fit the boot information area`);
     }
-    mem.writeBytes(at, bytes);
-    mem.write8(at + bytes.length, 0);
-    strings = at + bytes.length + 1;
-    return at;
+    mem.writeBytes(where, bytes);
+    mem.write8(where + bytes.length, 0);
+    strings = where + bytes.length + 1;
+    return where;
   };
 
   let flags = MBI_MEMORY | MBI_MMAP | MBI_BOOT_LOADER_NAME;
@@ -399,15 +427,15 @@ function writeBootInfo(mem: PhysicalMemory, cmdline: string | undefined, modules
       lv.setUint32(i * 16 + 4, m.end, true);
       lv.setUint32(i * 16 + 8, putString(m.cmdline), true);
     });
-    mem.writeBytes(MODS_ADDRESS, list);
+    mem.writeBytes(modsAddress, list);
   }
   iv.setUint32(20, modules.length, true);
-  iv.setUint32(24, modules.length > 0 ? MODS_ADDRESS : 0, true);
+  iv.setUint32(24, modules.length > 0 ? modsAddress : 0, true);
   iv.setUint32(44, mmap.length, true);
-  iv.setUint32(48, MMAP_ADDRESS, true);
+  iv.setUint32(48, mmapAddress, true);
   iv.setUint32(64, putString(BOOT_LOADER_NAME), true);
   iv.setUint32(0, flags, true);
-  mem.writeBytes(INFO_ADDRESS, info);
+  mem.writeBytes(infoAddress, info);
 
   // A flat GDT (null, null, code 0x10, data 0x18) so GDTR is valid at entry; §3.2 leaves it
   // undefined and the kernel must load its own before reloading segment registers.
@@ -417,7 +445,7 @@ function writeBootInfo(mem: PhysicalMemory, cmdline: string | undefined, modules
   gv.setUint32(20, 0x00CF9B00, true);
   gv.setUint32(24, 0x0000FFFF, true);
   gv.setUint32(28, 0x00CF9300, true);
-  mem.writeBytes(GDT_ADDRESS, gdt);
+  mem.writeBytes(at(GDT_ADDRESS), gdt);
 }
 
 /** Files to boot, by path, for `loadMultibootFiles`. */
