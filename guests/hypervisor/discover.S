@@ -170,7 +170,7 @@ setup_vmcs_config:
 
         /* The guest starts as its boot loader would leave it: 32-bit protected mode with
          * paging off, which only the unrestricted-guest control allows under EPT. */
-        movl    $SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST, %edi
+        movl    $SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST | LAB_SECONDARY_MIN, %edi
         movl    $SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_RDTSCP | SECONDARY_EXEC_ENABLE_INVPCID, %esi
         movl    $MSR_IA32_VMX_PROCBASED_CTLS2, %edx
         leaq    name_secondary(%rip), %rcx

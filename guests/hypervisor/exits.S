@@ -230,6 +230,9 @@ handle_triple_fault:
         .p2align 3
 /* Indexed by the basic exit reason (SDM appendix C), as lvisor's and KVM's tables are. */
 vmx_exit_handlers:
+#ifdef LAB_SYSCALL_INTERCEPT
+        exit_handler EXIT_REASON_EXCEPTION_NMI, handle_exception /* guests/labs/syscall-intercept */
+#endif
         exit_handler EXIT_REASON_TRIPLE_FAULT, handle_triple_fault
         exit_handler EXIT_REASON_CPUID, handle_cpuid
         exit_handler EXIT_REASON_HLT, handle_hlt
@@ -245,6 +248,15 @@ vmx_exit_handlers:
         exit_handler EXIT_REASON_CR_ACCESS, handle_cr_access    /* guests/labs/cr3-exiting */
 #endif
         exit_handler EXIT_REASON_IO_INSTRUCTION, handle_io
+#ifdef LAB_SYSCALL_INTERCEPT
+        exit_handler EXIT_REASON_MSR_READ, handle_msr_read      /* guests/labs/syscall-intercept */
+        exit_handler EXIT_REASON_MSR_WRITE, handle_msr_write
+#endif
+#ifdef LAB_DESC_EXITING
+        exit_handler EXIT_REASON_MONITOR_TRAP_FLAG, handle_desc_stepped /* guests/labs/sensitive */
+        exit_handler EXIT_REASON_GDTR_IDTR, handle_desc
+        exit_handler EXIT_REASON_LDTR_TR, handle_desc
+#endif
         exit_handler EXIT_REASON_EPT_VIOLATION, handle_ept_violation
 #ifdef LAB_PREEMPTION_TIMER
         exit_handler EXIT_REASON_PREEMPTION_TIMER, handle_preemption_timer /* guests/labs/preemption-timer */

@@ -47,6 +47,9 @@
 #ifdef LAB_SYSCALL_INTERCEPT
 #include "../labs/syscall-intercept/handler.S"
 #endif
+#ifdef LAB_DESC_EXITING
+#include "../labs/sensitive/handler.S"
+#endif
 
         .text
 kmain:

@@ -12,6 +12,11 @@
  *   LAB_PREEMPTION_TIMER=T the VMX-preemption timer, T ticks per entry (reason 52), with a
  *     LAB_HEARTBEAT=N        heartbeat line every N timer exits, and the run ended after
  *     LAB_HEARTBEATS=M       M heartbeats
+ *   LAB_SYSCALL_EMULATION  a VMCALL becomes a SYSCALL into the guest's kernel (syscall-emulation/)
+ *   LAB_SYSCALL_INTERCEPT  EFER.SCE hidden, #UD and EFER accesses exit, SYSCALL/SYSRET emulated
+ *                          (syscall-intercept/)
+ *   LAB_DESC_EXITING       descriptor-table exiting (reasons 46, 47): each SGDT/SIDT/SLDT/STR/
+ *                          LGDT/LIDT/LLDT/LTR logged, then run by the guest itself (sensitive/)
  */
 #ifndef GUESTS_LABS_HYPERVISOR_LABS_H
 #define GUESTS_LABS_HYPERVISOR_LABS_H
@@ -32,5 +37,11 @@
 #endif
 /* Extra `min` bits of the primary processor-based controls (setup_vmcs_config, discover.S). */
 #define LAB_CPU_BASED_MIN (LAB_RDTSC_MIN | LAB_CR3_MIN)
+
+#ifdef LAB_DESC_EXITING
+#define LAB_SECONDARY_MIN SECONDARY_EXEC_DESC
+#else
+#define LAB_SECONDARY_MIN 0
+#endif
 
 #endif

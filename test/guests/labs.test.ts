@@ -129,6 +129,8 @@ describe('the labs build as GNU builds them (the same loaded bytes)', () => {
     [HYPERVISOR, ['LAB_CR3_EXITING']],
     [HYPERVISOR, ['LAB_HYPERCALLS']],
     [HYPERVISOR, ['LAB_PREEMPTION_TIMER=1000', 'LAB_HEARTBEAT=10', 'LAB_HEARTBEATS=2']],
+    [HYPERVISOR, ['LAB_SYSCALL_EMULATION']],
+    [HYPERVISOR, ['LAB_SYSCALL_INTERCEPT']],
     [TEACH_OS, ['USE_VMCALL']],
     [TEACH_OS, ['ADDRESS_SPACES']],
     [SPIN, []],
@@ -237,6 +239,54 @@ describe('lab c: hypercalls', () => {
   it('without the lab switch the same guest meets the VMM\'s own hypercalls, not its system calls', () => {
     const r = lab([], guest);
     expect(masked(r.guest)).not.toEqual(masked(plain.guest));
+  });
+});
+
+/** A symbol's address in a guest ELF. */
+function symbol(elf: string, name: string): number {
+  const s = parseElf(readFileSync(elf)).symbols.find((x) => x.name === name);
+  expect(s, name).toBeDefined();
+  return Number(s!.value);
+}
+
+describe('lab d: emulating syscall from the VMM', () => {
+  const guest = asm(TEACH_OS, 'teach-os-vmcall-d.elf', ['USE_VMCALL']);
+  it('each vmcall enters the guest kernel\'s own syscall_entry (RIP ← LSTAR): the same output as the syscall version', () => {
+    const r = lab(['LAB_SYSCALL_EMULATION'], guest, ['--trace', 'exits']);
+    expect(masked(r.guest)).toEqual(masked(plain.guest));
+    expect(r.status).toBe(plain.status);
+    const exits = traceExits(r.err);
+    expect(exits.map((e) => e.name)).toEqual(['VMCALL', 'VMCALL', 'VMCALL', 'IO_INSTRUCTION']);
+    const entry = symbol(guest, 'syscall_entry');
+    for (const e of exits.slice(0, 3)) expect(e.after).toBe(entry);
+    // The guest's SYSRETQ came back to RCX = the instruction after each VMCALL (0F 01 C1): the
+    // next VMCALL is further on in the same ring-3 program.
+    expect(exits[1].before).toBeGreaterThan(exits[0].before + 3);
+    expect(exits[2].before).toBeGreaterThan(exits[1].before + 3);
+    // The guest kernel's debug-exit write ends the run, as it does under the plain VMM.
+    expect(exits[3].after).toBeNull();
+  });
+});
+
+describe('lab e: intercepting syscall in an unmodified guest', () => {
+  it('SCE kept clear, #UD caught and SYSCALL/SYSRET emulated: the output is unchanged', () => {
+    const r = lab(['LAB_SYSCALL_INTERCEPT'], TEACH, ['--trace', 'exits']);
+    expect(masked(r.guest)).toEqual(masked(plain.guest));
+    expect(r.status).toBe(plain.status);
+    const exits = traceExits(r.err);
+    // EFER: read and written by the boot code (LME) and by syscall_init (SCE).
+    expect(exits.filter((e) => e.name.startsWith('MSR_')).map((e) => e.name)).toEqual(['MSR_READ', 'MSR_WRITE', 'MSR_READ', 'MSR_WRITE']);
+    const ud = exits.filter((e) => e.name === 'EXCEPTION_NMI');
+    for (const e of ud) expect(e.decoded).toBe('#UD');
+    // Three SYSCALLs (the last, SYS_EXIT, never returns) and two SYSRETQs in between.
+    expect(ud).toHaveLength(5);
+    const entry = symbol(TEACH, 'syscall_entry');
+    const dump = gnuOnFile('objdump', ['-d', '-M', 'x86-64'], 'teach-os.elf', readFileSync(TEACH));
+    for (const i of [0, 2, 4]) expect(ud[i].after).toBe(entry);
+    for (const i of [1, 3]) {
+      expect(dump).toMatch(new RegExp(`^\\s*${ud[i].before.toString(16)}:\\s+48 0f 07\\s+sysretq?`, 'm'));
+      expect(ud[i].after).toBe(ud[i - 1].before + 2);   // RIP ← RCX: after the 2-byte syscall
+    }
   });
 });
 

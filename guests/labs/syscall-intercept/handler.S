@@ -133,6 +133,8 @@ handle_exception:
 guest_linear_byte:
         pushq   %rbx
         pushq   %rcx
+        pushq   %r8
+        movabsq $PTE_ADDR_MASK, %r8
         movq    %rdi, %rbx
         movl    $GUEST_CR0, %edi
         call    vmcs_read
@@ -142,7 +144,7 @@ guest_linear_byte:
         call    vmcs_read
         movq    %rax, %rdx                      /* the current table (guest-physical) */
         movl    $39, %ecx                       /* PML4 index: bits 47:39 */
-1:      andq    $PTE_ADDR_MASK, %rdx
+1:      andq    %r8, %rdx
         movq    %rbx, %rax
         shrq    %cl, %rax
         andl    $0x1FF, %eax
@@ -157,7 +159,7 @@ guest_linear_byte:
         jnz     2f                              /* a 1 GiB or 2 MiB page (PDPTE, PDE) */
         subl    $9, %ecx
         jmp     1b
-2:      andq    $PTE_ADDR_MASK, %rdx            /* page base, then the offset in the page */
+2:      andq    %r8, %rdx                       /* page base, then the offset in the page */
         movq    $-1, %rax
         shlq    %cl, %rax
         andq    %rax, %rdx
@@ -168,7 +170,8 @@ guest_linear_byte:
         call    gpa_to_hva
         movzbl  (%rax), %eax
         clc
-4:      popq    %rcx
+4:      popq    %r8
+        popq    %rcx
         popq    %rbx
         ret
 5:      stc
