@@ -38,6 +38,11 @@ export const CR4_VME = 1, CR4_PVI = 2, CR4_TSD = 4, CR4_DE = 8, CR4_PSE = 0x10, 
 export const CR4_MCE = 0x40, CR4_PGE = 0x80, CR4_PCE = 0x100, CR4_OSFXSR = 0x200, CR4_OSXMMEXCPT = 0x400;
 export const CR4_UMIP = 0x800, CR4_VMXE = 0x2000, CR4_SMXE = 0x4000, CR4_FSGSBASE = 0x10000;
 export const CR4_PCIDE = 0x20000, CR4_OSXSAVE = 0x40000, CR4_SMEP = 0x100000, CR4_SMAP = 0x200000;
+/**
+ * CR4 bits of features this CPU implements and CPUID advertises; MOV to CR4 sets no other bit
+ * (#GP). VMXE only when VMX is attached. IA32_VMX_CR4_FIXED1 is derived from this (SDM A.8).
+ */
+export const CR4_IMPLEMENTED = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 /** IA32_EFER bits (SDM Vol. 3 §2.2.1). */
 export const EFER_SCE = 1, EFER_LME = 1 << 8, EFER_LMA = 1 << 10, EFER_NXE = 1 << 11;
 

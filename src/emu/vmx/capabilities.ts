@@ -28,6 +28,7 @@ import {
   type ControlGroup, PIN_BASED_CONTROLS, PRIMARY_PROCBASED_CONTROLS, SECONDARY_PROCBASED_CONTROLS, VM_EXIT_CONTROLS,
   VM_ENTRY_CONTROLS, supportedMask,
 } from './controls';
+import { CR4_IMPLEMENTED, CR4_VMXE } from '../cpu/state';
 import { VMCS_REGION_SIZE, highestSupportedIndex } from './vmcs-fields';
 
 // ---- MSR numbers (SDM Vol. 4 Table 2-2; Vol. 3D Appendix A) ----
@@ -106,12 +107,8 @@ const CR0_FIXED0 = v(0x80000021, 0);
 const CR0_FIXED1 = v(0xffffffff, 0);
 /** CR4 bits fixed to 1 in VMX operation: VMXE (SDM A.8). */
 const CR4_FIXED0 = v(0x00002000, 0);
-/**
- * CR4 bits allowed to be 1 (SDM A.8): must name exactly the CR4 bits our CPU implements — VME PVI
- * TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT (0-10), VMXE (13), PCIDE (17), OSXSAVE (18), SMEP
- * (20), SMAP (21). The CPU's CR4 write check and CPUID must agree with it.
- */
-export const CR4_SUPPORTED_BITS = 0x003627ff;
+/** CR4 bits allowed to be 1 in VMX operation (SDM A.8): exactly the CR4 bits our CPU implements, plus VMXE. */
+export const CR4_SUPPORTED_BITS = CR4_IMPLEMENTED | CR4_VMXE;
 const CR4_FIXED1 = v(CR4_SUPPORTED_BITS, 0);
 
 /** IA32_VMX_VMCS_ENUM (SDM A.9): bits 9:1 the highest index of any supported field. */

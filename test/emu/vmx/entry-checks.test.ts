@@ -9,7 +9,7 @@ import {
   checkVmEntry, formatEntryFailure, ENTRY_CHECK_CATALOGUE, DEFAULT_ENTRY_PROCESSOR, type EntryCheckProcessor, type EntryFacts,
   type EntryCheckResult,
 } from '../../../src/emu/vmx/entry-checks';
-import { readVmxCapabilityMsr, MSR_IA32_VMX_PROCBASED_CTLS2, MSR_IA32_VMX_TRUE_PROCBASED_CTLS, MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_BASIC, VMCS_REVISION_ID } from '../../../src/emu/vmx/capabilities';
+import { readVmxCapabilityMsr, MSR_IA32_VMX_CR4_FIXED1, MSR_IA32_VMX_PROCBASED_CTLS2, MSR_IA32_VMX_TRUE_PROCBASED_CTLS, MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_BASIC, VMCS_REVISION_ID } from '../../../src/emu/vmx/capabilities';
 import {
   FakeVmcs, FakeMemory, long64, realMode, prot32, v86, host32, baseMemory, FACTS64, FACTS32, CURRENT_VMCS, PAE_PDPT, c,
 } from './entry-checks.fixture';
@@ -39,6 +39,8 @@ function withMsr(msr: number, lo: number, hi: number): EntryCheckProcessor {
   return { ...DEFAULT_ENTRY_PROCESSOR, readCapability: (n) => (n === msr ? { lo, hi } : readVmxCapabilityMsr(n)) };
 }
 const rd = (n: number) => readVmxCapabilityMsr(n)!;
+/** A core that implements PCIDs (our CPU does not, so CR4.PCIDE is fixed to 0 in VMX operation). */
+const PCID_CORE = withMsr(MSR_IA32_VMX_CR4_FIXED1, rd(MSR_IA32_VMX_CR4_FIXED1).lo | (1 << 17), rd(MSR_IA32_VMX_CR4_FIXED1).hi);
 
 const CASES: Case[] = [
   // ---- 26.2.1.1 VM-execution controls ----
@@ -130,7 +132,7 @@ const CASES: Case[] = [
   { id: 'host.outside-ia32e-guest', base: long64, facts: FACTS32, mutate: () => {} },
   { id: 'host.outside-ia32e-host', base: prot32, facts: FACTS32, mutate: () => {} },
   { id: 'host.in-ia32e-host', base: prot32, mutate: (v) => v.clear('VM_EXIT_CONTROLS', c('VM_EXIT_HOST_ADDR_SPACE_SIZE') | c('VM_EXIT_LOAD_IA32_EFER')) },
-  { id: 'host.as32-pcide', base: () => host32(prot32()), facts: FACTS32, mutate: (v) => v.or('HOST_CR4', 1 << 17) },
+  { id: 'host.as32-pcide', base: () => host32(prot32()), facts: FACTS32, processor: PCID_CORE, mutate: (v) => v.or('HOST_CR4', 1 << 17) },
   { id: 'host.as32-rip', base: () => host32(prot32()), facts: FACTS32, mutate: (v) => v.set('HOST_RIP', 0x1000, 1) },
   { id: 'host.as64-pae', base: long64, mutate: (v) => v.clear('HOST_CR4', 0x20) },
   { id: 'host.as64-rip', base: long64, mutate: (v) => v.set('HOST_RIP', 0x1000, 0x8000) },
@@ -144,7 +146,7 @@ const CASES: Case[] = [
   { id: 'guest.debugctl-reserved', base: long64, mutate: (v) => v.or('VM_ENTRY_CONTROLS', c('VM_ENTRY_LOAD_DEBUG_CONTROLS')).set('GUEST_IA32_DEBUGCTL', 1) },
   { id: 'guest.ia32e-without-pg', base: long64, mutate: (v) => v.or('SECONDARY_VM_EXEC_CONTROL', c('SECONDARY_EXEC_UNRESTRICTED_GUEST')).clear('GUEST_CR0', 0x80000000 | 0) },
   { id: 'guest.ia32e-without-pae', base: long64, mutate: (v) => v.clear('GUEST_CR4', 0x20) },
-  { id: 'guest.pcide-without-ia32e', base: prot32, mutate: (v) => v.or('GUEST_CR4', 1 << 17) },
+  { id: 'guest.pcide-without-ia32e', base: prot32, processor: PCID_CORE, mutate: (v) => v.or('GUEST_CR4', 1 << 17) },
   { id: 'guest.cr3-width', base: long64, mutate: (v) => v.set('GUEST_CR3', 0x9000, 0x80) },
   { id: 'guest.dr7-high', base: long64, mutate: (v) => v.or('VM_ENTRY_CONTROLS', c('VM_ENTRY_LOAD_DEBUG_CONTROLS')).set('GUEST_DR7', 0x400, 1) },
   { id: 'guest.sysenter-canonical', base: long64, mutate: (v) => v.set('GUEST_SYSENTER_ESP', 0, 0x12345), says: 'GUEST_SYSENTER_ESP' },

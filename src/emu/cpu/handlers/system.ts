@@ -15,7 +15,7 @@ import {
 } from '../segments';
 import {
   AR_DB, AR_DPL_SHIFT, AR_G, AR_L, AR_P, AR_S, AR_TYPE_ACCESSED, AR_TYPE_CODE, AR_TYPE_EC, AR_TYPE_RW, AR_UNUSABLE,
-  CR0_CD, CR0_EM, CR0_MP, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_ET, CR4_DE, CR4_MCE, CR4_PAE, CR4_PGE, CR4_PSE, CR4_VMXE,
+  CR0_CD, CR0_EM, CR0_MP, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_ET, CR4_DE, CR4_IMPLEMENTED, CR4_PAE, CR4_PGE, CR4_PSE, CR4_VMXE,
   CS, DS, EFER_LMA, EFER_LME, EFER_SCE, ES, FS, GS, LDTR, MODE_LONG64, MODE_REAL, MODE_V8086, SS, TR,
 } from '../state';
 import { requireCpl0 } from './misc';
@@ -87,11 +87,8 @@ export function writeCr0(c: Cpu, lo: number, hi: number): void {
   c.pagingChanged();
 }
 
-/** CR4 bits of features CPUID advertises (others are reserved here: #GP). TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT. */
-const CR4_ALLOWED = 0x4 | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | 0x100 | 0x200 | 0x400;
-
 export function writeCr4(c: Cpu, lo: number, hi: number): void {
-  const allowed = CR4_ALLOWED | (c.vmxAvailable ? CR4_VMXE : 0);
+  const allowed = CR4_IMPLEMENTED | (c.vmxAvailable ? CR4_VMXE : 0);
   if (hi !== 0 || (lo & ~allowed) !== 0) throw new CpuFault(GP, 0, `CR4 bits 0x${((lo & ~allowed) >>> 0).toString(16)} are reserved or not supported`);
   if ((c.efer & EFER_LMA) !== 0 && (lo & CR4_PAE) === 0) throw new CpuFault(GP, 0, 'CR4.PAE cannot be cleared in IA-32e mode');
   if (paePaging(c.cr0, lo, c.efer) && ((c.cr4 ^ lo) & (CR4_PAE | CR4_PSE | CR4_PGE)) !== 0 && c.mmu.pdptesInvalid(c.cr3Lo)) {
