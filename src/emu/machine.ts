@@ -335,7 +335,11 @@ export class Machine {
 
   /**
    * The CPU is halted (SDM Vol. 2 HLT: it resumes on an interrupt, NMI, SMI or reset).
-   * Jump virtual time to the next timer event; or say why nothing can wake it.
+   * Jump virtual time to the next timer event; or say why nothing can wake it. In VMX
+   * non-root operation two more things end a halt, both with a VM exit that the CPU's
+   * non-root service takes: the VMX-preemption timer, which counts in the HLT state
+   * (SDM §25.5.1), and an external interrupt under "external-interrupt exiting", whatever
+   * RFLAGS.IF is (SDM §25.2).
    */
   private sleep(): MachineStop | undefined {
     const cpu = this.cpu;
@@ -348,10 +352,21 @@ export class Machine {
       this.emitter.emit('halt', { rip: cpu.rip, interruptsEnabled: ifSet });
     }
     if (hub.nmiPending) return undefined;
-    if (!ifSet) {
+    const vmx = cpu.vmx;
+    const interruptsWake = ifSet || (vmx !== undefined && vmx.interruptsExit());
+    if (interruptsWake && hub.intrPending) return undefined;
+    const timerTsc = vmx !== undefined ? vmx.haltTimerDeadline() : Infinity;
+    const timerAt = timerTsc === Infinity ? Infinity : clock.nowAtTsc(timerTsc);
+    if (timerAt !== Infinity && (timerAt <= clock.nextDeadline || !interruptsWake)) {
+      // The preemption timer expires first, or is all that can end this halt: device timers
+      // due before it still fire on the way (their effects may matter to the host).
+      if (clock.nextDeadline <= timerAt) clock.skipToNextEvent();
+      else clock.advance(timerAt - clock.now);
+      return undefined;
+    }
+    if (!interruptsWake) {
       return { kind: 'halted-forever', why: `HLT at 0x${cpu.rip.toString(16)} with interrupts disabled (IF=0) and no NMI pending` };
     }
-    if (hub.intrPending) return undefined;
     if (clock.nextDeadline === Infinity || clock.now - this.haltStart > this.idleLimit) {
       if (this.hostInputOpen) return { kind: 'waiting-for-input' };
       if (clock.nextDeadline === Infinity) {

@@ -1,10 +1,10 @@
 // The extension's commands run the `vmx-lab` CLI in-process (src/cli), so the editor and
 // the command line share one pipeline: same defaults (base address, entry symbol), same
 // messages, same output. Sources come from open editors when they have unsaved edits.
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { runCli } from '../cli/cli';
-import { CliError, type CliIo } from '../cli/io';
+import type { CliIo } from '../cli/io';
+import { readHostFile, writeHostFile } from '../cli/node-files';
 import type { Ctx } from './ctx';
 
 export interface CliRun {
@@ -24,20 +24,9 @@ export function runCliInProcess(ctx: Ctx, argv: readonly string[]): CliRun {
     readFile(path) {
       const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === path);
       if (open) return encoder.encode(open.getText());
-      try {
-        return new Uint8Array(readFileSync(path));
-      } catch {
-        return undefined;
-      }
+      return readHostFile(path);
     },
-    writeFile(path, data, executable) {
-      try {
-        writeFileSync(path, data);
-        if (executable) chmodSync(path, 0o755);
-      } catch (e) {
-        throw new CliError(`${path}: cannot write file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-      }
-    },
+    writeFile: writeHostFile,
     guestsDir: ctx.asAbsolutePath('guests'),
   };
   const status = runCli(argv, io);

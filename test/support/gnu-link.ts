@@ -159,3 +159,13 @@ export function normalizeListing(text: string): string {
     .map((l) => l.replace(/[ \t]+/g, ' ').trimEnd())
     .join('\n');
 }
+
+/** `source` (in `.codeNN` of `bits`) assembled by GNU as and linked by ld as a flat binary at `base`. */
+export function gnuFlatBinary(source: string, base: number, bits: 16 | 32 | 64): Uint8Array {
+  return withTemp((dir) => {
+    writeFiles(dir, { 'a.s': `${bits === 64 ? '.code64' : bits === 32 ? '.code32' : '.code16'}\n${source}\n` });
+    mustRun('as', [bits === 64 ? '--64' : '--32', '-o', 'a.o', 'a.s'], dir);
+    mustRun('ld', ['-m', bits === 64 ? 'elf_x86_64' : 'elf_i386', `-Ttext=0x${base.toString(16)}`, '--oformat', 'binary', '-o', 'a.bin', 'a.o'], dir);
+    return new Uint8Array(readFileSync(join(dir, 'a.bin')));
+  });
+}

@@ -253,8 +253,8 @@ export class Cpu extends CpuMemory {
    * changed; `cr3Loaded` for MOV to CR3 and whole-state loads), drop cached translations,
    * recompute the mode.
    */
-  pagingChanged(cr3Loaded = false): void {
-    this.mmu.setPagingState(this.cr0, this.cr3Lo, this.cr3Hi, this.cr4, this.efer, cr3Loaded);
+  pagingChanged(cr3Loaded = false, pdptes?: Int32Array): void {
+    this.mmu.setPagingState(this.cr0, this.cr3Lo, this.cr3Hi, this.cr4, this.efer, cr3Loaded, pdptes);
     this.flushSoftTlb();
     this.updateMode();
   }

@@ -10,9 +10,19 @@ import { CR0_PG, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, FS, GS } from './state'
 
 export const MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_FEATURE_CONTROL = 0x3a, MSR_BIOS_SIGN_ID = 0x8b;
 export const MSR_MTRRCAP = 0xfe, MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176;
-export const MSR_MISC_ENABLE = 0x1a0, MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff;
+export const MSR_DEBUGCTL = 0x1d9, MSR_MISC_ENABLE = 0x1a0, MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff;
 export const MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083, MSR_FMASK = 0xc0000084;
 export const MSR_FS_BASE = 0xc0000100, MSR_GS_BASE = 0xc0000101, MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103;
+
+/**
+ * IA32_DEBUGCTL bits this core accepts (SDM Vol. 3B §18.4.1): LBR (bit 0) and BTF (bit 1).
+ * Both are held and read back, and VMX saves/loads them ("save/load debug controls"), but
+ * neither has its effect: no last-branch records are kept (the LBR MSRs do not exist) and
+ * RFLAGS.TF still traps after every instruction, not only after branches. Every other bit is
+ * reserved (#GP on WRMSR, and a reserved bit in GUEST_IA32_DEBUGCTL fails VM entry).
+ */
+export const DEBUGCTL_LBR = 1, DEBUGCTL_BTF = 2;
+export const DEBUGCTL_SUPPORTED = DEBUGCTL_LBR | DEBUGCTL_BTF;
 
 /** MsrDevice results: not a device MSR (the CPU handles it), done, or #GP(0). */
 export const MSR_UNHANDLED = 0, MSR_OK = 1, MSR_GP = 2;
@@ -32,6 +42,7 @@ const STORED: ReadonlyMap<number, readonly [number, number]> = new Map<number, r
   [0x17, [0, 0]], // IA32_PLATFORM_ID
   [MSR_SYSENTER_CS, [0, 0]], [MSR_SYSENTER_ESP, [0, 0]], [MSR_SYSENTER_EIP, [0, 0]],
   [MSR_MISC_ENABLE, [1, 0]], // fast strings enabled
+  [MSR_DEBUGCTL, [0, 0]],
   [MSR_PAT, [0x00070406, 0x00070406]],
   [MSR_MTRR_DEF_TYPE, [0, 0]],
   [MSR_STAR, [0, 0]], [MSR_LSTAR, [0, 0]], [MSR_CSTAR, [0, 0]], [MSR_FMASK, [0, 0]],
@@ -125,6 +136,12 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
     }
     case MSR_FS_BASE: c.segBaseLo[FS] = lo; c.segBaseHi[FS] = hi; break;
     case MSR_GS_BASE: c.segBaseLo[GS] = lo; c.segBaseHi[GS] = hi; break;
+    case MSR_DEBUGCTL:
+      if ((lo & ~DEBUGCTL_SUPPORTED) !== 0 || hi !== 0) {
+        throw new CpuFault(GP, 0, `WRMSR IA32_DEBUGCTL=0x${(hi >>> 0).toString(16)}:${(lo >>> 0).toString(16).padStart(8, '0')} sets reserved bits (this core implements LBR and BTF only)`);
+      }
+      c.msrLo.set(index, lo); c.msrHi.set(index, 0);
+      break;
     case MSR_FEATURE_CONTROL:
       if ((c.msrLo.get(index)! & 1) !== 0) throw new CpuFault(GP, 0, 'IA32_FEATURE_CONTROL is locked');
       c.msrLo.set(index, lo); c.msrHi.set(index, hi);

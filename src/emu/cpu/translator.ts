@@ -11,8 +11,12 @@ export interface Translator {
   /**
    * Loads CR0/CR3/CR4/EFER into the MMU, flushing as the SDM says for what changed;
    * `cr3Loaded` is true for MOV to CR3 (and state loads), false for CR0/CR4/EFER writes.
+   * `pdptes` (lo, hi pairs): PAE PDPTE register values to load instead of reading memory
+   * (VM entry with EPT, SDM §26.3.2.4).
    */
-  setPagingState(cr0: number, cr3Lo: number, cr3Hi: number, cr4: number, efer: number, cr3Loaded?: boolean): void;
+  setPagingState(cr0: number, cr3Lo: number, cr3Hi: number, cr4: number, efer: number, cr3Loaded?: boolean, pdptes?: Int32Array): void;
+  /** The PAE PDPTE registers as (lo, hi) pairs (VM exits with EPT save them, SDM §27.3.4); absent in translators without PAE. */
+  readPdptes?(out: Int32Array): void;
   /**
    * The physical address for `linear` (a canonical address as a signed number), or -1 when
    * the access faults; then faultAddress (CR2) and faultErrorCode describe the #PF.

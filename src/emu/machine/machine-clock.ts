@@ -51,6 +51,13 @@ export class MachineClock extends VirtualClock {
     this.skew = now - counter.icount;
   }
 
+  /** The first `now` (not before the current one) at which `tsc()` reaches `tsc` (the TSC offset included). */
+  nowAtTsc(tsc: number): number {
+    const now = this.now;
+    const k = this.tscRate.ticks(now) + (tsc - this.tsc());
+    return Math.max(now, this.tscRate.instructionsFor(k));
+  }
+
   override schedule(timer: ClockTimer, deadline: number): void {
     super.schedule(timer, deadline);
     if (deadline < this.sliceEnd) this.onEarlierDeadline();

@@ -99,8 +99,12 @@ export class Mmu {
    * MOV to CR3 flushes even when the value does not change, so `cr3Loaded` defaults to
    * true; pass false after MOV to CR0/CR4 and WRMSR to EFER, which flush only on the bit
    * changes above (a call with true after them only flushes more, which §4.10.4.3 allows).
+   *
+   * `pdptes` (lo, hi pairs), when given, are the PDPTE register values to load under PAE
+   * paging instead of reading memory: VM entry with EPT takes them from GUEST_PDPTR0-3
+   * (SDM §26.3.2.4).
    */
-  setPagingState(cr0: number, cr3Lo: number, cr3Hi: number, cr4: number, efer: number, cr3Loaded = true): void {
+  setPagingState(cr0: number, cr3Lo: number, cr3Hi: number, cr4: number, efer: number, cr3Loaded = true, pdptes?: Int32Array): void {
     const cr0Changed = cr0 ^ this.cr0;
     const cr4Changed = cr4 ^ this.cr4;
     const cr3Load = cr3Loaded || cr3Lo !== this.cr3Lo || cr3Hi !== this.cr3Hi;
@@ -121,8 +125,22 @@ export class Mmu {
     if ((cr0Changed & CR0_PG) !== 0 || (cr4Changed & CR4_PGE) !== 0) this.tlb.flushAll();
     else if (cr3Load || (cr4Changed & (CR4_PAE | CR4_PSE)) !== 0) this.tlb.flushNonGlobal();
 
-    if (mode === PAGING_PAE && (cr3Load || (cr0Changed & (CR0_PG | CR0_CD | CR0_NW)) !== 0 || (cr4Changed & (CR4_PAE | CR4_PSE | CR4_PGE)) !== 0)) {
+    if (mode === PAGING_PAE && pdptes !== undefined) {
+      w.setPdptes(pdptes, cr3Lo);
+    } else if (mode === PAGING_PAE && (cr3Load || (cr0Changed & (CR0_PG | CR0_CD | CR0_NW)) !== 0 || (cr4Changed & (CR4_PAE | CR4_PSE | CR4_PGE)) !== 0)) {
       w.loadPdptes(cr3Lo);
+    }
+  }
+
+  /**
+   * The four PAE PDPTE registers into `out` as (lo, hi) pairs (SDM §4.4.1); meaningful under
+   * PAE paging. VM exits with EPT save them to GUEST_PDPTR0-3 (SDM §27.3.4).
+   */
+  readPdptes(out: Int32Array): void {
+    const w = this.walker;
+    for (let n = 0; n < 4; n++) {
+      out[2 * n] = w.pdpteLo[n];
+      out[2 * n + 1] = w.pdpteHi[n];
     }
   }
 

@@ -68,6 +68,8 @@ export class PageWalker {
   readonly pdpteLo = new Int32Array(4);
   readonly pdpteHi = new Int32Array(4);
   readonly pdpteFrom = new Float64Array(4);
+  /** The PDPTE registers were last loaded from the VMCS (VM entry with EPT, SDM §26.3.2.4), not from memory. */
+  pdptesFromVmcs = false;
 
   // Results of the last walk.
   /** log2 of the page size of a successful walk. */
@@ -112,7 +114,10 @@ export class PageWalker {
       const rsvdHi = hi & HI_RSVD_PAE_PDPTE;
       if ((rsvdLo | rsvdHi) !== 0) return this.fail(linear, access, user, PF_RSVD, ex, step, `reserved ${bitList(rsvdLo, rsvdHi)} set in PDPTE register ${n}`);
       table = (hi & HI_ADDRESS_MASK) * TWO_32 + ((lo & ~0xFFF) >>> 0);
-      if (step !== null) step.note = `PDPTE register ${n} (loaded at the last MOV to CR3, not read now): page directory at ${hex(table)}`;
+      if (step !== null) {
+        const from = this.pdptesFromVmcs ? `loaded from GUEST_PDPTR${n} at VM entry` : 'loaded at the last MOV to CR3';
+        step.note = `PDPTE register ${n} (${from}, not read now): page directory at ${hex(table)}`;
+      }
       level = 2;
     } else {
       table = this.root;
@@ -271,6 +276,7 @@ export class PageWalker {
   /** Read the four PDPTEs at `cr3Lo` bits 31:5 into the registers (§4.4.1). */
   loadPdptes(cr3Lo: number): void {
     const base = (cr3Lo & ~0x1F) >>> 0;
+    this.pdptesFromVmcs = false;
     for (let n = 0; n < 4; n++) {
       const gpa = base + n * 8;
       const hpa = this.nested === null ? gpa : this.nested.translate(gpa, ACC_PAGING_STRUCTURE, -1);
@@ -279,6 +285,20 @@ export class PageWalker {
       this.pdpteHi[n] = this.hi;
       this.pdpteFrom[n] = gpa;
     }
+  }
+
+  /**
+   * Set the four PDPTE registers to `values` (lo, hi pairs) without reading memory: VM entry
+   * with EPT loads them from the VMCS (SDM §26.3.2.4). `cr3Lo` gives the address shown for them.
+   */
+  setPdptes(values: Int32Array, cr3Lo: number): void {
+    const base = (cr3Lo & ~0x1F) >>> 0;
+    for (let n = 0; n < 4; n++) {
+      this.pdpteLo[n] = values[2 * n];
+      this.pdpteHi[n] = values[2 * n + 1];
+      this.pdpteFrom[n] = base + n * 8;
+    }
+    this.pdptesFromVmcs = true;
   }
 
   /** True when a present PDPTE at `cr3Lo` sets a reserved bit: MOV to CR3/CR0/CR4 then raises #GP(0) (§4.4.1). */

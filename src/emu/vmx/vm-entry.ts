@@ -18,7 +18,7 @@
 import type { Cpu } from '../cpu/cpu';
 import { deliverEvent, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI, INT_PRIV_SOFTWARE, INT_SOFTWARE } from '../cpu/exceptions';
 import { materialize } from '../cpu/flags';
-import { MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP } from '../cpu/msrs';
+import { MSR_DEBUGCTL, MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP } from '../cpu/msrs';
 import { CR0_ET, CS, DS, EFER_LMA, EFER_LME, ES, FS, GS, LDTR, SS, TR } from '../cpu/state';
 import {
   CPU_SECONDARY, ENTRY_IA32E, EXIT_SAVE_PAT, PIN_VIRTUAL_NMIS, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT,
@@ -74,7 +74,11 @@ function loadGuestState(v: Vmx, c: Cpu): void {
   c.cr4 = m.r32(O.GUEST_CR4);
   c.cr3Lo = m.r32(O.GUEST_CR3);
   c.cr3Hi = ia32e ? m.r32(O.GUEST_CR3 + 4) : 0;
-  if ((v.entryCtl & ENTRY_LOAD_DEBUG) !== 0) c.dr7 = m.r32(O.GUEST_DR7) | 0x400;
+  if ((v.entryCtl & ENTRY_LOAD_DEBUG) !== 0) {
+    // "Load debug controls": DR7 and IA32_DEBUGCTL (SDM §26.3.2.1; the checks kept reserved bits out).
+    c.dr7 = m.r32(O.GUEST_DR7) | 0x400;
+    c.msrLo.set(MSR_DEBUGCTL, m.r32(O.GUEST_IA32_DEBUGCTL));
+  }
   if ((v.entryCtl & ENTRY_LOAD_EFER) !== 0) c.efer = m.r32(O.GUEST_IA32_EFER);
   else c.efer = ia32e ? c.efer | EFER_LMA | EFER_LME : c.efer & ~(EFER_LMA | EFER_LME);
   if ((v.entryCtl & ENTRY_LOAD_PAT) !== 0) {

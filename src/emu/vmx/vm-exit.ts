@@ -14,7 +14,7 @@
 import type { Cpu } from '../cpu/cpu';
 import { CpuFault, VMEXIT_VECTOR } from '../cpu/fault';
 import { getFlags, materialize } from '../cpu/flags';
-import { MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, readMsr, writeMsr } from '../cpu/msrs';
+import { MSR_DEBUGCTL, MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, readMsr, writeMsr } from '../cpu/msrs';
 import {
   AR_DB, AR_G, AR_L, AR_P, AR_S, AR_UNUSABLE, CR0_ET, CS, DS, EFER_LMA, EFER_LME, ES, FS, GS, LDTR, SS, TR,
 } from '../cpu/state';
@@ -59,7 +59,11 @@ function saveGuestState(v: Vmx, c: Cpu): void {
   m.w64(O.GUEST_CR0, c.cr0, 0);
   m.w64(O.GUEST_CR3, c.cr3Lo, c.cr3Hi);
   m.w64(O.GUEST_CR4, c.cr4, 0);
-  if ((v.exitCtl & EXIT_SAVE_DEBUG) !== 0) m.w64(O.GUEST_DR7, c.dr7, 0);
+  if ((v.exitCtl & EXIT_SAVE_DEBUG) !== 0) {
+    // "Save debug controls": DR7 and IA32_DEBUGCTL (SDM §27.3.1).
+    m.w64(O.GUEST_DR7, c.dr7, 0);
+    m.w64(O.GUEST_IA32_DEBUGCTL, c.msrLo.get(MSR_DEBUGCTL) ?? 0, 0);
+  }
   m.wNum(O.GUEST_RSP, c.regs[9] * TWO32 + (c.regs[8] >>> 0));
   m.wNum(O.GUEST_RIP, c.rip);
   m.w64(O.GUEST_RFLAGS, getFlags(c), 0);
@@ -159,7 +163,9 @@ export function loadHostState(v: Vmx, c: Cpu): void {
   c.cr4 = m.r32(O.HOST_CR4);
   c.cr3Lo = m.r32(O.HOST_CR3);
   c.cr3Hi = host64 ? m.r32(O.HOST_CR3 + 4) : 0;
+  // DR7 and IA32_DEBUGCTL are not in the host-state area: the exit sets them to 400H and 0 (SDM §27.5.1).
   c.dr7 = 0x400;
+  c.msrLo.set(MSR_DEBUGCTL, 0);
   if ((v.exitCtl & EXIT_LOAD_EFER) !== 0) c.efer = m.r32(O.HOST_IA32_EFER);
   else c.efer = host64 ? c.efer | EFER_LMA | EFER_LME : c.efer & ~(EFER_LMA | EFER_LME);
   if ((v.exitCtl & EXIT_LOAD_PAT) !== 0) {

@@ -19,6 +19,7 @@ import { EptTranslator, setNested } from './ept';
 import { buildNonRootHandlers, makeEventFilter, makeService, tripleFaultExit } from './non-root';
 import { checkFixedCrBits, readVmxMsr, writeVmxMsr } from './discovery';
 import { PREEMPTION_TIMER_RATE } from './capabilities';
+import { PIN_EXT_INTR } from './control-bits';
 
 /** What a VM exit reports to listeners (machine events, traces). */
 export interface VmExitEvent {
@@ -188,6 +189,24 @@ export class Vmx {
   /** A triple fault in non-root operation: VM exit (reason 2). */
   tripleFault(): void {
     tripleFaultExit(this);
+  }
+
+  /**
+   * The CPU halted: the TSC value at which the VMX-preemption timer ends the halt with a VM
+   * exit, or Infinity. In non-root operation the timer counts down in the HLT state as in the
+   * active state (SDM §25.5.1), so a guest HLT with IF=0 still ends in exit reason 52.
+   */
+  haltTimerDeadline(): number {
+    return this.nonRoot ? this.timerDeadline : Infinity;
+  }
+
+  /**
+   * The CPU halted: an external interrupt ends the halt with a VM exit whatever RFLAGS.IF is
+   * ("external-interrupt exiting" in non-root operation, SDM §25.2). NMIs need no such
+   * question: they end a halt in either case (NMI exiting or delivery through the guest IDT).
+   */
+  interruptsExit(): boolean {
+    return this.nonRoot && (this.pin & PIN_EXT_INTR) !== 0;
   }
 
   /** The virtual TSC (the CPU's clock, or the instruction count without one). */

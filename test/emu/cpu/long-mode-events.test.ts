@@ -4,27 +4,15 @@
 // - REX.W FF /5 and FF /3 take an m16:64 pointer: 8-byte offset, then the selector (SDM Vol. 2A
 //   JMP and CALL, "Operation", 64-bit mode with REX.W); LSS with REX.W likewise (SDM Vol. 2A LDS/LES/LFS/LGS/LSS).
 // Programs are assembled and linked by GNU as/ld and run on our CPU with paging on.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Mmu } from '../../../src/emu/mmu/mmu';
 import { enterLong64, getReg64, identityPageTables, makeCpu } from '../../support/cpu-setup';
-import { run, withTemp, writeFiles } from '../../support/gnu-link';
+import { gnuFlatBinary } from '../../support/gnu-link';
 
 const BASE = 0x100000;
 /** Where the page at BASE + 0x1000 is also mapped (the top of the linear address space but one page). */
 const HIGH = 0xffffffffffffe000n;
 
-function flat64(source: string): Uint8Array {
-  return withTemp((dir) => {
-    writeFiles(dir, { 'a.s': `.code64\n${source}\n` });
-    const as = run('as', ['--64', '-o', 'a.o', 'a.s'], dir);
-    if (as.status !== 0) throw new Error(as.stderr);
-    const ld = run('ld', ['-m', 'elf_x86_64', `-Ttext=0x${BASE.toString(16)}`, '--oformat', 'binary', '-o', 'a.bin', 'a.o'], dir);
-    if (ld.status !== 0) throw new Error(ld.stderr);
-    return new Uint8Array(readFileSync(join(dir, 'a.bin')));
-  });
-}
 
 /** Runs `source` at BASE in 64-bit mode at CPL 0 until HLT; returns the CPU. */
 function run64(source: string): ReturnType<typeof makeCpu>['cpu'] {
@@ -38,7 +26,7 @@ function run64(source: string): ReturnType<typeof makeCpu>['cpu'] {
   mem.write64(0x811000 + 511 * 8, 0x812000 | 3, 0);
   mem.write64(0x812000 + 510 * 8, (BASE + 0x1000) | 3, 0);
   cpu.cr3Lo = root;
-  mem.writeBytes(BASE, flat64(source));
+  mem.writeBytes(BASE, gnuFlatBinary(source, BASE, 64));
   enterLong64(cpu, 0);
   cpu.rip = BASE;
   cpu.regs[8] = 0x300000;

@@ -4,8 +4,6 @@
 // real → protected → long mode switch, self-modifying code and page-crossing fetches.
 // Programs are assembled and linked by GNU as/ld at test time; expected values are worked out
 // from the SDM by hand (in the comments next to them).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Cpu } from '../../../src/emu/cpu/cpu';
 import { getFlags } from '../../../src/emu/cpu/flags';
@@ -13,19 +11,7 @@ import type { CpuFault } from '../../../src/emu/cpu/fault';
 import { Mmu } from '../../../src/emu/mmu/mmu';
 import { PhysicalMemory } from '../../../src/emu/memory/physical-memory';
 import { enterLong64, enterProtected32, getReg64, identityPageTables, makeCpu } from '../../support/cpu-setup';
-import { run, withTemp, writeFiles } from '../../support/gnu-link';
-
-/** Assembles `source` and links it as a flat binary at `base` (GNU as + ld). */
-function flat(source: string, base: number, bits: 16 | 32 | 64): Uint8Array {
-  return withTemp((dir) => {
-    writeFiles(dir, { 'a.s': `${bits === 64 ? '.code64' : bits === 32 ? '.code32' : '.code16'}\n${source}\n` });
-    const as = run('as', [bits === 64 ? '--64' : '--32', '-o', 'a.o', 'a.s'], dir);
-    if (as.status !== 0) throw new Error(as.stderr);
-    const ld = run('ld', ['-m', bits === 64 ? 'elf_x86_64' : 'elf_i386', `-Ttext=0x${base.toString(16)}`, '--oformat', 'binary', '-o', 'a.bin', 'a.o'], dir);
-    if (ld.status !== 0) throw new Error(ld.stderr);
-    return new Uint8Array(readFileSync(join(dir, 'a.bin')));
-  });
-}
+import { gnuFlatBinary } from '../../support/gnu-link';
 
 const BASE = 0x100000;
 
@@ -39,7 +25,7 @@ function long64(source: string, cpl = 0): { cpu: Cpu; mem: PhysicalMemory } {
   for (let a = 0; a < 0x400000; a += 0x1000) pages.push(a);
   for (let a = 0x800000; a < 0x808000; a += 0x1000) pages.push(a);
   cpu.cr3Lo = identityPageTables(mem, 0x800000, pages);
-  mem.writeBytes(BASE, flat(source, BASE, 64));
+  mem.writeBytes(BASE, gnuFlatBinary(source, BASE, 64));
   enterLong64(cpu, cpl);
   cpu.rip = BASE;
   cpu.regs[8] = 0x300000;
@@ -337,7 +323,7 @@ describe('interrupts and the TLB', () => {
     const pages: number[] = [];
     for (let a = 0; a < 0x400000; a += 0x1000) pages.push(a);
     cpu.cr3Lo = identityPageTables(mem, 0x800000, pages);
-    mem.writeBytes(BASE, flat(`
+    mem.writeBytes(BASE, gnuFlatBinary(`
       lgdt gdtr(%rip)
       lidt idtr(%rip)
       lea handler(%rip), %rax
@@ -402,7 +388,7 @@ describe('interrupts and the TLB', () => {
 describe('legacy modes', () => {
   it('real mode: segment arithmetic, the IVT, INT and IRET', () => {
     const { cpu, mem } = makeCpu({ ramSize: 2 * 1024 * 1024 });
-    mem.writeBytes(0x7c00, flat(`
+    mem.writeBytes(0x7c00, gnuFlatBinary(`
       xor %ax, %ax
       mov %ax, %ss
       mov $0x7000, %sp
@@ -430,7 +416,7 @@ describe('legacy modes', () => {
 
   it('real → protected → long mode, as a Multiboot-less boot would do it', () => {
     const { cpu, mem } = makeCpu({ ramSize: 16 * 1024 * 1024, mmu: (m) => new Mmu(m) });
-    mem.writeBytes(0x8000, flat(`
+    mem.writeBytes(0x8000, gnuFlatBinary(`
       .code16
       cli
       lgdtl gdtr
@@ -487,7 +473,7 @@ describe('legacy modes', () => {
 
   it('32-bit protected mode: flat code, a far return, and #GP on a write through a read-only segment', () => {
     const { cpu, mem } = makeCpu({ ramSize: 2 * 1024 * 1024 });
-    mem.writeBytes(0x10000, flat(`
+    mem.writeBytes(0x10000, gnuFlatBinary(`
       lgdt gdtr
       push $0x08
       push $1f

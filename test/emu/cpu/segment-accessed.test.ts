@@ -3,26 +3,14 @@
 // VM entry checks the cached attributes (SDM 26.3.1.2: CS and SS types must be "accessed"),
 // so a CPU that sets the bit in memory but caches the old attributes makes a hypervisor's
 // second VM entry fail; the reference hypervisor hit exactly that.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CS, SS } from '../../../src/emu/cpu/state';
 import { Mmu } from '../../../src/emu/mmu/mmu';
 import { enterLong64, identityPageTables, makeCpu } from '../../support/cpu-setup';
-import { run, withTemp, writeFiles } from '../../support/gnu-link';
+import { gnuFlatBinary } from '../../support/gnu-link';
 
 const BASE = 0x100000;
 
-function flat64(source: string): Uint8Array {
-  return withTemp((dir) => {
-    writeFiles(dir, { 'a.s': `.code64\n${source}\n` });
-    const as = run('as', ['--64', '-o', 'a.o', 'a.s'], dir);
-    if (as.status !== 0) throw new Error(as.stderr);
-    const ld = run('ld', ['-m', 'elf_x86_64', `-Ttext=0x${BASE.toString(16)}`, '--oformat', 'binary', '-o', 'a.bin', 'a.o'], dir);
-    if (ld.status !== 0) throw new Error(ld.stderr);
-    return new Uint8Array(readFileSync(join(dir, 'a.bin')));
-  });
-}
 
 describe('descriptor accessed bit (SDM Vol. 3 §3.4.5.1)', () => {
   it('a far return to a code descriptor and an SS load with the accessed bit clear set it in the GDT and in the cached attributes', () => {
@@ -31,7 +19,7 @@ describe('descriptor accessed bit (SDM Vol. 3 §3.4.5.1)', () => {
     for (let a = 0; a < 0x400000; a += 0x1000) pages.push(a);
     for (let a = 0x800000; a < 0x808000; a += 0x1000) pages.push(a);
     cpu.cr3Lo = identityPageTables(mem, 0x800000, pages);
-    mem.writeBytes(BASE, flat64(`
+    mem.writeBytes(BASE, gnuFlatBinary(`
       lgdt gdtr(%rip)
       mov $0x10, %ax
       mov %ax, %ss              # data descriptor 0x10, accessed bit clear
@@ -46,7 +34,7 @@ gdt:  .quad 0
       .quad 0x0000920000000000  # data, type 0x2 (read/write, not accessed)
 gdtr: .word 23
       .quad gdt
-    `));
+    `, BASE, 64));
     enterLong64(cpu, 0);
     cpu.rip = BASE;
     cpu.regs[8] = 0x300000;

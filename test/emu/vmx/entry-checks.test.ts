@@ -143,7 +143,7 @@ const CASES: Case[] = [
   { id: 'guest.cr0-pg-without-pe', base: realMode, mutate: (v) => v.set('GUEST_CR0', 0x80000030), says: 'GUEST_CR0.PG=1 requires GUEST_CR0.PE=1' },
   { id: 'guest.cr4-fixed0', base: long64, mutate: (v) => v.clear('GUEST_CR4', 0x2000), says: 'GUEST_CR4.VMXE' },
   { id: 'guest.cr4-fixed1', base: long64, mutate: (v) => v.or('GUEST_CR4', 1 << 12), says: 'GUEST_CR4.LA57' },
-  { id: 'guest.debugctl-reserved', base: long64, mutate: (v) => v.or('VM_ENTRY_CONTROLS', c('VM_ENTRY_LOAD_DEBUG_CONTROLS')).set('GUEST_IA32_DEBUGCTL', 1) },
+  { id: 'guest.debugctl-reserved', base: long64, mutate: (v) => v.or('VM_ENTRY_CONTROLS', c('VM_ENTRY_LOAD_DEBUG_CONTROLS')).set('GUEST_IA32_DEBUGCTL', 4) },
   { id: 'guest.ia32e-without-pg', base: long64, mutate: (v) => v.or('SECONDARY_VM_EXEC_CONTROL', c('SECONDARY_EXEC_UNRESTRICTED_GUEST')).clear('GUEST_CR0', 0x80000000 | 0) },
   { id: 'guest.ia32e-without-pae', base: long64, mutate: (v) => v.clear('GUEST_CR4', 0x20) },
   { id: 'guest.pcide-without-ia32e', base: prot32, processor: PCID_CORE, mutate: (v) => v.or('GUEST_CR4', 1 << 17) },

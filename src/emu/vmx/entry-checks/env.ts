@@ -18,6 +18,7 @@ import { fieldByName } from '../vmcs-fields';
 import { hex, hex64 } from '../bit-fields';
 import { MAXPHYADDR, LINEAR_ADDRESS_BITS } from '../../mmu/access';
 import { EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE } from '../../cpu/state';
+import { DEBUGCTL_SUPPORTED } from '../../cpu/msrs';
 import { type EntryCheck, type EntryCheckFailure, fail } from './catalog';
 
 /**
@@ -57,15 +58,15 @@ export interface EntryCheckProcessor {
 }
 
 /**
- * Our core. IA32_EFER: SCE, LME, LMA, NXE (what msrs.ts accepts). IA32_DEBUGCTL: the CPU
- * implements none of its features (no LBR, no BTF), so every bit is reserved.
+ * Our core. IA32_EFER: SCE, LME, LMA, NXE (what msrs.ts accepts). IA32_DEBUGCTL: LBR and
+ * BTF, the bits WRMSR accepts (msrs.ts DEBUGCTL_SUPPORTED); the others are reserved.
  */
 export const DEFAULT_ENTRY_PROCESSOR: EntryCheckProcessor = {
   readCapability: readVmxCapabilityMsr,
   maxPhysAddr: MAXPHYADDR,
   linearAddressBits: LINEAR_ADDRESS_BITS,
   eferSupported: EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE,
-  debugctlSupported: 0,
+  debugctlSupported: DEBUGCTL_SUPPORTED,
   vmcsRevisionId: VMCS_REVISION_ID,
 };
 
