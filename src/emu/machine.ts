@@ -370,7 +370,8 @@ export class Machine {
     if (clock.nextDeadline === Infinity || clock.now - this.haltStart > this.idleLimit) {
       if (this.hostInputOpen) return { kind: 'waiting-for-input' };
       if (clock.nextDeadline === Infinity) {
-        return { kind: 'halted-forever', why: `HLT at 0x${cpu.rip.toString(16)} with interrupts enabled, but no timer is running and no input can arrive` };
+        const enabled = ifSet ? 'interrupts enabled' : 'IF=0 in VMX non-root operation (external interrupts would exit)';
+        return { kind: 'halted-forever', why: `HLT at 0x${cpu.rip.toString(16)} with ${enabled}, but no timer is running and no input can arrive` };
       }
       const s = this.idleLimit / clock.instructionsPerSecond;
       return { kind: 'halted-forever', why: `HLT at 0x${cpu.rip.toString(16)}: no interrupt was delivered in ${s} s of virtual time (are the timers' interrupts masked?)` };

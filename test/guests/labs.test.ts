@@ -20,6 +20,7 @@ import { GUESTS_DIR } from './guests';
 const HYPERVISOR = join(GUESTS_DIR, 'hypervisor/hypervisor.S');
 const TEACH_OS = join(GUESTS_DIR, 'teach-os/teach-os.S');
 const SPIN = join(GUESTS_DIR, 'labs/preemption-timer/spin.S');
+const SENSITIVE = join(GUESTS_DIR, 'labs/sensitive/sensitive.S');
 const TMP = mkdtempSync(join(tmpdir(), 'vmxlab-labs-'));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
@@ -131,6 +132,8 @@ describe('the labs build as GNU builds them (the same loaded bytes)', () => {
     [HYPERVISOR, ['LAB_PREEMPTION_TIMER=1000', 'LAB_HEARTBEAT=10', 'LAB_HEARTBEATS=2']],
     [HYPERVISOR, ['LAB_SYSCALL_EMULATION']],
     [HYPERVISOR, ['LAB_SYSCALL_INTERCEPT']],
+    [HYPERVISOR, ['LAB_DESC_EXITING']],
+    [SENSITIVE, []],
     [TEACH_OS, ['USE_VMCALL']],
     [TEACH_OS, ['ADDRESS_SPACES']],
     [SPIN, []],
@@ -287,6 +290,61 @@ describe('lab e: intercepting syscall in an unmodified guest', () => {
       expect(dump).toMatch(new RegExp(`^\\s*${ud[i].before.toString(16)}:\\s+48 0f 07\\s+sysretq?`, 'm'));
       expect(ud[i].after).toBe(ud[i - 1].before + 2);   // RIP ← RCX: after the 2-byte syscall
     }
+  });
+});
+
+describe('lab h: sensitive but unprivileged', () => {
+  const guest = asm(SENSITIVE, 'sensitive.elf');
+  interface JsonExit { type: string; reason: number; ripBefore: number; ripAfter: number | null; instructionLength: number }
+  const jsonExits = (err: string): JsonExit[] =>
+    err.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as JsonExit).filter((r) => r.type === 'exit');
+  /** GNU objdump's mnemonic at each address of the guest (64-bit code in a 32-bit ELF). */
+  const mnemonics = new Map<number, string>();
+  for (const m of gnuOnFile('objdump', ['-d', '-M', 'x86-64'], 'sensitive.elf', readFileSync(guest)).matchAll(/^\s*([0-9a-f]+):\t(?:[0-9a-f]{2} )+\s*\t(\w+)/gm)) {
+    mnemonics.set(parseInt(m[1], 16), m[2]);
+  }
+  const userProgram = symbol(guest, 'user_program');
+  const USER_BASE = 0x800000;
+  /** The instruction at a guest RIP: ring-3 code is the copy of user_program at USER_BASE. */
+  const mnemonicAt = (rip: number): string | undefined => mnemonics.get(rip >= USER_BASE ? rip - USER_BASE + userProgram : rip);
+
+  const plainRun = lab([], guest, ['--json']);
+  it('without descriptor-table exiting none of them exits, in ring 0 or ring 3', () => {
+    expect(plainRun.status).toBe(GUEST_DONE);
+    const gdt = symbol(guest, 'gdt');
+    expect(plainRun.guest).toEqual([0, 3].map((ring) => `sensitive: ring ${ring}: SGDT says the GDT is at 0x${gdt.toString(16).padStart(16, '0')}`));
+    expect(jsonExits(plainRun.err).map((e) => e.reason)).toEqual([30]);      // only the guest's debug-exit write
+  });
+
+  it('with it (SECONDARY_EXEC_DESC): exactly SGDT, SIDT (46) and SLDT, STR (47) exit, SMSW, PUSHF and POPF do not', () => {
+    const r = lab(['LAB_DESC_EXITING'], guest, ['--json']);
+    expect(r.status).toBe(GUEST_DONE);
+    expect(r.guest).toEqual(plainRun.guest);              // the guest executed them itself
+    const desc = r.vmm.filter((l) => l.startsWith('desc: ')).map((l) => {
+      const m = /^desc: ([A-Z]+) at (0x[0-9a-f]+) in ring (\d) \(instruction info 0x[0-9a-f]+\)$/.exec(l);
+      expect(m, l).not.toBeNull();
+      return { name: m![1], rip: Number(m![2]), ring: Number(m![3]) };
+    });
+    // The boot code's LGDT, LTR and LIDT, then the seven instructions' exits in ring 0 and in ring 3.
+    const seven = ['SGDT', 'SIDT', 'SLDT', 'STR'];
+    expect(desc.map((d) => `${d.name} ${d.ring}`)).toEqual(['LGDT 0', 'LTR 0', 'LIDT 0', ...seven.map((n) => `${n} 0`), ...seven.map((n) => `${n} 3`)]);
+    for (const d of desc) expect(mnemonicAt(d.rip), d.name).toBe(d.name.toLowerCase());
+    const exits = jsonExits(r.err);
+    const descExits = exits.filter((e) => e.reason === 46 || e.reason === 47);
+    expect(descExits.map((e) => e.ripBefore)).toEqual(desc.map((d) => d.rip));
+    descExits.forEach((e, i) => expect(e.reason).toBe(/^[SL][GI]DT$/.test(desc[i].name) ? 46 : 47));
+    // SMSW, PUSHF, POPF ran (objdump finds them in both copies' code) without an exit.
+    const quiet = [...mnemonics].filter(([, m]) => /^(smsw|pushf|popf)/.test(m)).map(([a]) => a);
+    expect(quiet.length).toBeGreaterThanOrEqual(6);
+    // The VMM lets the guest run each of them once (monitor trap flag): the next exit is an MTF
+    // exit (37) right after the instruction, before the one that follows runs.
+    for (const e of descExits) {
+      const next = exits[exits.indexOf(e) + 1];
+      expect(next.reason).toBe(37);
+      expect(next.ripBefore).toBe(e.ripBefore + e.instructionLength);
+    }
+    const exitRips = new Set(exits.filter((e) => e.reason !== 37).map((e) => (e.ripBefore >= USER_BASE ? e.ripBefore - USER_BASE + userProgram : e.ripBefore)));
+    for (const a of quiet) expect(exitRips.has(a), `exit at 0x${a.toString(16)}`).toBe(false);
   });
 });
 

@@ -16,39 +16,43 @@
 /* The seven instructions, position-independent (the ring-3 copy runs elsewhere); leaves the
  * GDT base SGDT stored in %rax. */
 .macro sensitive_instructions
-        subq    $16, %rsp
-        sgdt    (%rsp)
-        sidt    6(%rsp)                 /* over the GDT's limit: the GDT base is kept */
+        subq    $32, %rsp
+        sgdt    (%rsp)                  /* limit (2 bytes), base (8 bytes) */
+        sidt    16(%rsp)
         sldt    %ax
         str     %ax
         smsw    %ax
         pushfq
         popfq
         movq    2(%rsp), %rax
-        addq    $16, %rsp
+        addq    $32, %rsp
 .endm
 
         .text
 kmain:
         call    trap_init
-        leaq    msg_ring0(%rip), %rdi
-        call    serial_puts
+        /* Each line is printed after its instructions ran: the VMM's lines about them (lab h)
+         * then come before it, not in the middle. */
         sensitive_instructions
-        movq    %rax, %rdi
-        call    serial_put_hex
-        movl    $'\n', %edi
-        call    serial_putc
-        leaq    msg_ring3(%rip), %rdi
-        call    serial_puts
+        leaq    msg_ring0(%rip), %rdi
+        call    print_gdt_base
         movq    $user_program, %rdi
         movq    $user_program_end, %rsi
         call    user_run
-        movq    %rax, %rdi
-        call    serial_put_hex
-        movl    $'\n', %edi
-        call    serial_putc
+        leaq    msg_ring3(%rip), %rdi
+        call    print_gdt_base
         xorl    %eax, %eax              /* the run's value: 0 */
         ret
+
+/* print_gdt_base(%rdi message, %rax base): the message, the base in hex and a newline. */
+print_gdt_base:
+        pushq   %rax
+        call    serial_puts
+        popq    %rdi
+        movl    $16, %esi               /* digits */
+        call    serial_put_hex
+        movl    $'\n', %edi
+        jmp     serial_putc
 
 user_program:
         sensitive_instructions
@@ -56,8 +60,8 @@ user_program:
 user_program_end:
 
         .section .rodata
-msg_ring0:      .asciz "sensitive: ring 0: SGDT says the GDT is at "
-msg_ring3:      .asciz "sensitive: ring 3: SGDT says the GDT is at "
+msg_ring0:      .asciz "sensitive: ring 0: SGDT says the GDT is at 0x"
+msg_ring3:      .asciz "sensitive: ring 3: SGDT says the GDT is at 0x"
         .text
 
 #include "../../lib/end.S"

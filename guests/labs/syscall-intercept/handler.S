@@ -127,7 +127,7 @@ handle_exception:
         ret
 
 /* guest_linear_byte(%rdi linear) -> %eax the byte, CF set when the guest's paging does not map
- * it. A 4-level walk of the guest's tables (SDM Vol. 3A 4.5) from GUEST_CR3, 1 GiB and 2 MiB
+ * it (or maps it outside its RAM). A 4-level walk of the guest's tables (SDM Vol. 3A 4.5) from GUEST_CR3, 1 GiB and 2 MiB
  * pages included; each table and the byte itself are guest-physical (gpa_to_hva). Paging off:
  * the linear address is physical. */
 guest_linear_byte:
@@ -149,6 +149,8 @@ guest_linear_byte:
         shrq    %cl, %rax
         andl    $0x1FF, %eax
         leaq    (%rdx,%rax,8), %rdi
+        cmpq    $GUEST_MEM_SIZE, %rdi           /* outside the guest's RAM: not mapped */
+        jae     5f
         call    gpa_to_hva
         movq    (%rax), %rdx                    /* the entry */
         testl   $PTE_P, %edx
@@ -167,6 +169,8 @@ guest_linear_byte:
         andq    %rax, %rbx
         orq     %rdx, %rbx
 3:      movq    %rbx, %rdi
+        cmpq    $GUEST_MEM_SIZE, %rdi
+        jae     5f
         call    gpa_to_hva
         movzbl  (%rax), %eax
         clc

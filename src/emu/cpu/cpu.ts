@@ -251,7 +251,8 @@ export class Cpu extends CpuMemory {
   /**
    * CR0/CR3/CR4/EFER changed: tell the MMU (which flushes its TLB as the SDM says for what
    * changed; `cr3Loaded` for MOV to CR3 and whole-state loads), drop cached translations,
-   * recompute the mode.
+   * recompute the mode. `pdptes`: PAE PDPTE values to load instead of reading memory
+   * (Translator.setPagingState).
    */
   pagingChanged(cr3Loaded = false, pdptes?: Int32Array): void {
     this.mmu.setPagingState(this.cr0, this.cr3Lo, this.cr3Hi, this.cr4, this.efer, cr3Loaded, pdptes);
@@ -494,15 +495,18 @@ export class Cpu extends CpuMemory {
     }
     const intr = this.interrupts;
     if (intr !== undefined) {
+      let delivered = false;
       try {
         if (intr.nmiPending) {
           intr.acknowledgeNmi();
           this.halted = false;
+          delivered = true;
           deliverEvent(this, EVENT_NMI, 2, -1);
         } else if (intr.intrPending && (this.flagsVal & IF) !== 0) {
           const v = intr.acknowledge();
           if (v >= 0) {
             this.halted = false;
+            delivered = true;
             deliverEvent(this, EVENT_EXTINT, v, -1);
           }
         }
@@ -511,6 +515,9 @@ export class Cpu extends CpuMemory {
         const r = this.fault(e);
         if (r !== undefined) return r;
       }
+      // VMX non-root: the boundary after an event's delivery is an instruction boundary of
+      // its own (an MTF VM exit pending after the delivery happens there, SDM §25.5.2).
+      if (delivered && nonRoot !== undefined && this.nonRootService !== undefined && nonRoot()) return undefined;
     }
     if (this.halted) {
       this.attention = true;

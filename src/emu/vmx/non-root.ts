@@ -431,7 +431,7 @@ export function tripleFaultExit(v: Vmx): void {
 export function makeService(v: Vmx): () => boolean {
   return () => {
     const c = v.cpu;
-    if ((v.proc & CPU_MTF) !== 0 && c.icount !== v.entryIcount) { beginExit(v); vmExit(v, R.MONITOR_TRAP_FLAG); return true; }
+    if (v.mtfPending || ((v.proc & CPU_MTF) !== 0 && c.icount !== v.entryIcount)) { beginExit(v); vmExit(v, R.MONITOR_TRAP_FLAG); return true; }
     if (v.timerDeadline !== Infinity && v.tscNow() >= v.timerDeadline) { beginExit(v); vmExit(v, R.PREEMPTION_TIMER); return true; }
     const intr = c.interrupts;
     const movSs = c.interruptShadow && c.movSsShadow;

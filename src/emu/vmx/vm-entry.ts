@@ -18,10 +18,11 @@
 import type { Cpu } from '../cpu/cpu';
 import { deliverEvent, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI, INT_PRIV_SOFTWARE, INT_SOFTWARE } from '../cpu/exceptions';
 import { materialize } from '../cpu/flags';
+import { paePaging } from '../cpu/handlers/system';
 import { MSR_DEBUGCTL, MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP } from '../cpu/msrs';
 import { CR0_ET, CS, DS, EFER_LMA, EFER_LME, ES, FS, GS, LDTR, SS, TR } from '../cpu/state';
 import {
-  CPU_SECONDARY, ENTRY_IA32E, EXIT_SAVE_PAT, PIN_VIRTUAL_NMIS, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT,
+  CPU_MTF, CPU_SECONDARY, ENTRY_IA32E, EXIT_SAVE_PAT, PIN_VIRTUAL_NMIS, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT,
 } from './control-bits';
 import { EXIT_REASON_MSR_LOAD_FAIL, formatEntryFailure } from './entry-checks';
 import { setNested } from './ept';
@@ -128,7 +129,18 @@ function enterNonRoot(v: Vmx, c: Cpu, tsc: number): void {
     setNested(c, null);
   }
   c.mmu.flushAll();
-  c.pagingChanged(true); // also drops the CPU's page pointers and recomputes the mode
+  if ((v.proc2 & SEC_EPT) !== 0 && paePaging(c.cr0, c.cr4, c.efer)) {
+    // With EPT, a PAE guest's PDPTE registers come from GUEST_PDPTR0-3, not from the
+    // memory at GUEST_CR3 (SDM §26.3.2.4; the entry checks vetted them, §26.3.1.6).
+    const m = v.vmcs, p = v.pdptes;
+    for (let i = 0; i < 4; i++) {
+      p[2 * i] = m.r32(O.GUEST_PDPTR0 + 8 * i);
+      p[2 * i + 1] = m.r32(O.GUEST_PDPTR0 + 8 * i + 4);
+    }
+    c.pagingChanged(true, p);
+  } else {
+    c.pagingChanged(true); // also drops the CPU's page pointers and recomputes the mode
+  }
   if ((v.pin & PIN_PREEMPTION_TIMER) !== 0) {
     const value = v.vmcs.r32(O.VMX_PREEMPTION_TIMER_VALUE) >>> 0;
     v.timerDeadline = (Math.floor(tsc / v.timerTicks) + value) * v.timerTicks;
@@ -136,6 +148,7 @@ function enterNonRoot(v: Vmx, c: Cpu, tsc: number): void {
     v.timerDeadline = Infinity;
   }
   v.entryIcount = c.icount + 1; // the VMLAUNCH/VMRESUME itself retires after this
+  v.mtfPending = false;
   c.attention = true;
 }
 
@@ -146,7 +159,13 @@ function injectEvent(v: Vmx, c: Cpu): void {
   if (info >= 0) return; // valid bit (31) clear
   const type = (info >>> 8) & 7;
   const kind = KIND_BY_TYPE[type];
-  if (kind < 0) return; // type 7 (pending MTF) injects nothing
+  if (type === 7) {
+    // Type 7 injects a pending MTF VM exit: it happens before the first guest instruction,
+    // even with the "monitor trap flag" control 0 (SDM §25.5.2, §26.6.2).
+    v.mtfPending = true;
+    return;
+  }
+  if (kind < 0) return;
   const vector = info & 0xff;
   // Injecting an NMI with "virtual NMIs" blocks further virtual NMIs until IRET (SDM §26.6.1.2).
   if (type === 2 && (v.pin & PIN_VIRTUAL_NMIS) !== 0) v.guestNmiBlocked = true;
@@ -165,6 +184,8 @@ function injectEvent(v: Vmx, c: Cpu): void {
     c.eventFilter = filter;
   }
   v.vectoringInfo = 0;
+  // With MTF, an MTF VM exit is pending before the first instruction after injecting a vectored event (SDM §25.5.2).
+  if ((v.proc & CPU_MTF) !== 0) v.mtfPending = true;
 }
 
 /**

@@ -14,12 +14,13 @@
 import type { Cpu } from '../cpu/cpu';
 import { CpuFault, VMEXIT_VECTOR } from '../cpu/fault';
 import { getFlags, materialize } from '../cpu/flags';
+import { paePaging } from '../cpu/handlers/system';
 import { MSR_DEBUGCTL, MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, readMsr, writeMsr } from '../cpu/msrs';
 import {
   AR_DB, AR_G, AR_L, AR_P, AR_S, AR_UNUSABLE, CR0_ET, CS, DS, EFER_LMA, EFER_LME, ES, FS, GS, LDTR, SS, TR,
 } from '../cpu/state';
 import {
-  EXIT_HOST_64, EXIT_LOAD_EFER, EXIT_LOAD_PAT, EXIT_SAVE_DEBUG, EXIT_SAVE_EFER, EXIT_SAVE_PAT, EXIT_SAVE_TIMER, ENTRY_IA32E,
+  EXIT_HOST_64, EXIT_LOAD_EFER, EXIT_LOAD_PAT, EXIT_SAVE_DEBUG, EXIT_SAVE_EFER, EXIT_SAVE_PAT, EXIT_SAVE_TIMER, ENTRY_IA32E, SEC_EPT,
 } from './control-bits';
 import { setNested } from './ept';
 import { MSR_LIST_MAX_ENTRIES } from './capabilities';
@@ -86,6 +87,13 @@ function saveGuestState(v: Vmx, c: Cpu): void {
     if ((v.exitCtl & EXIT_SAVE_PAT) !== 0) m.w64(O.GUEST_IA32_PAT, c.msrLo.get(MSR_PAT) ?? 0, c.msrHi.get(MSR_PAT) ?? 0);
   }
   if ((v.exitCtl & EXIT_SAVE_EFER) !== 0) m.w64(O.GUEST_IA32_EFER, c.efer, 0);
+  if ((v.proc2 & SEC_EPT) !== 0 && paePaging(c.cr0, c.cr4, c.efer) && c.mmu.readPdptes !== undefined) {
+    // With EPT and PAE paging the PDPTE registers are saved (SDM §27.3.4): a guest MOV to CR3
+    // reloaded them from its memory, and the next entry loads them from these fields.
+    const p = v.pdptes;
+    c.mmu.readPdptes(p);
+    for (let i = 0; i < 4; i++) m.w64(O.GUEST_PDPTR0 + 8 * i, p[2 * i], p[2 * i + 1]);
+  }
   let intr = v.guestNmiBlocked ? INTR_NMI : 0;
   // Blocking by STI / MOV SS: the exit happened at or inside the one-instruction shadow.
   if (c.interruptShadow || c.shadowIcount === c.icount) intr |= c.movSsShadow ? INTR_MOV_SS : INTR_STI;

@@ -19,7 +19,7 @@ import { EptTranslator, setNested } from './ept';
 import { buildNonRootHandlers, makeEventFilter, makeService, tripleFaultExit } from './non-root';
 import { checkFixedCrBits, readVmxMsr, writeVmxMsr } from './discovery';
 import { PREEMPTION_TIMER_RATE } from './capabilities';
-import { PIN_EXT_INTR } from './control-bits';
+import { CPU_MTF, PIN_EXT_INTR } from './control-bits';
 
 /** What a VM exit reports to listeners (machine events, traces). */
 export interface VmExitEvent {
@@ -92,8 +92,17 @@ export class Vmx {
   tscOffsetHi = 0;
   /** VMX-preemption timer: TSC value at which it reaches zero (Infinity: not active). */
   timerDeadline = Infinity;
+  /** Scratch for the PAE PDPTE registers moved between the VMCS and the MMU (lo, hi pairs; SDM §26.3.2.4, §27.3.4). */
+  readonly pdptes = new Int32Array(8);
   /** Instruction count at entry (MTF: exit once an instruction completed). */
   entryIcount = 0;
+  /**
+   * An MTF VM exit is pending without an instruction having completed (SDM §25.5.2): after
+   * the delivery of an injected event, of an event delivered before the first instruction,
+   * or of a fault the first instruction caused; or because the entry injected a pending MTF
+   * VM exit (interruption type 7, whatever the "monitor trap flag" control).
+   */
+  mtfPending = false;
   /** "Blocking by NMI" for the guest (interruptibility bit 3), kept across the entry. */
   guestNmiBlocked = false;
   /** The guest state the last entry loaded (for the entry-check cache, guest-snapshot.ts). */
@@ -166,7 +175,13 @@ export class Vmx {
     this.physReader = { readPhys32: (a) => vmcs.read32(a) };
     this.eventFilter = makeEventFilter(this);
     this.service = makeService(this);
-    this.eventDelivered = () => { this.vectoringInfo = 0; };
+    this.eventDelivered = () => {
+      this.vectoringInfo = 0;
+      if ((this.proc & CPU_MTF) !== 0) {
+        this.mtfPending = true; // MTF exits on the boundary after the delivery (SDM §25.5.2)
+        cpu.attention = true;
+      }
+    };
   }
 
   // ---- hooks the CPU calls (cpu.ts, msrs.ts, handlers/system.ts) ----

@@ -57,7 +57,7 @@ function popf(c: Cpu, d: DecodedInsn): void {
 // ---- control and debug registers ----
 
 /** True when CR0/CR4/EFER select PAE paging (not IA-32e), where the PDPTEs are registers. */
-function paePaging(cr0: number, cr4: number, efer: number): boolean {
+export function paePaging(cr0: number, cr4: number, efer: number): boolean {
   return (cr0 & CR0_PG) !== 0 && (cr4 & CR4_PAE) !== 0 && (efer & EFER_LME) === 0;
 }
 
