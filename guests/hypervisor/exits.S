@@ -66,7 +66,13 @@ vmx_run:
 vmx_exit_entry:
         save_guest_regs
         cld
+#ifdef LAB_EXIT_STATS
+        call    exit_stats_begin                /* guests/labs/exit-stats */
+#endif
         call    vmx_handle_exit
+#ifdef LAB_EXIT_STATS
+        call    exit_stats_end
+#endif
         load_guest_regs
         vmresume
         leaq    msg_vmresume(%rip), %rsi
@@ -112,6 +118,11 @@ skip_emulated_instruction:
  * the guest is not told about VMX (CPUID.1:ECX.VMX = 0), as JOS's VMM and KVM without nested
  * virtualization do. CPUID writes EAX, EBX, ECX, EDX and clears their upper halves. */
 handle_cpuid:
+#ifdef LAB_EXIT_STATS
+        movl    guest_regs + VCPU_RAX(%rip), %eax
+        cmpl    $EXIT_STATS_LEAF_FIRST, %eax    /* guests/labs/exit-stats */
+        jae     exit_stats_cpuid
+#endif
         pushq   %rbx
         movq    guest_regs + VCPU_RAX(%rip), %rax
         movq    guest_regs + VCPU_RCX(%rip), %rcx

@@ -50,6 +50,9 @@
 #ifdef LAB_DESC_EXITING
 #include "../labs/sensitive/handler.S"
 #endif
+#ifdef LAB_EXIT_STATS
+#include "../labs/exit-stats/handler.S"
+#endif
 
         .text
 kmain:

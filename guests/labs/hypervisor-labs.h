@@ -17,6 +17,7 @@
  *                          (syscall-intercept/)
  *   LAB_DESC_EXITING       descriptor-table exiting (reasons 46, 47): each SGDT/SIDT/SLDT/STR/
  *                          LGDT/LIDT/LLDT/LTR logged, then run by the guest itself (sensitive/)
+ *   LAB_EXIT_STATS         exits and cycles per reason, told by CPUID 0x4FFFFFFC-F (exit-stats/)
  */
 #ifndef GUESTS_LABS_HYPERVISOR_LABS_H
 #define GUESTS_LABS_HYPERVISOR_LABS_H
@@ -43,5 +44,8 @@
 #else
 #define LAB_SECONDARY_MIN 0
 #endif
+
+/* The first of the CPUID leaves of lab g (exit-stats/handler.S). */
+#define EXIT_STATS_LEAF_FIRST 0x4FFFFFFC
 
 #endif

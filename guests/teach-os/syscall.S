@@ -82,6 +82,9 @@ sys_exit:
         pushq   %rdi
         leaq    msg_exit(%rip), %rdi
         call    printk
+#ifdef PRINT_EXIT_STATS
+        call    print_exit_stats        /* lab g: the VMM's exit counters */
+#endif
         popq    %rdi
         call    debug_exit
 

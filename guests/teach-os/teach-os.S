@@ -15,6 +15,9 @@
 #ifdef ADDRESS_SPACES
 #include "../labs/cr3-exiting/address-spaces.S"   /* lab b: three page tables */
 #endif
+#ifdef PRINT_EXIT_STATS
+#include "../labs/exit-stats/print-stats.S"       /* lab g: the VMM's exit counters */
+#endif
 #ifdef USE_VMCALL
 #include "../labs/hypercalls/user-program.S"      /* lab c: vmcall instead of syscall */
 #else

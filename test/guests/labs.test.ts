@@ -133,6 +133,8 @@ describe('the labs build as GNU builds them (the same loaded bytes)', () => {
     [HYPERVISOR, ['LAB_SYSCALL_EMULATION']],
     [HYPERVISOR, ['LAB_SYSCALL_INTERCEPT']],
     [HYPERVISOR, ['LAB_DESC_EXITING']],
+    [HYPERVISOR, ['LAB_EXIT_STATS', 'LAB_RDTSC_HANDLER', 'LAB_SYSCALL_INTERCEPT']],
+    [TEACH_OS, ['PRINT_EXIT_STATS']],
     [SENSITIVE, []],
     [TEACH_OS, ['USE_VMCALL']],
     [TEACH_OS, ['ADDRESS_SPACES']],
@@ -289,6 +291,46 @@ describe('lab e: intercepting syscall in an unmodified guest', () => {
     for (const i of [1, 3]) {
       expect(dump).toMatch(new RegExp(`^\\s*${ud[i].before.toString(16)}:\\s+48 0f 07\\s+sysretq?`, 'm'));
       expect(ud[i].after).toBe(ud[i - 1].before + 2);   // RIP ← RCX: after the 2-byte syscall
+    }
+  });
+});
+
+describe('lab g: exit accounting (CPUID 0x4FFFFFFC-0x4FFFFFFF)', () => {
+  const guest = asm(TEACH_OS, 'teach-os-stats.elf', ['PRINT_EXIT_STATS']);
+  it('the counts the guest prints are the machine\'s own (--json stats), up to the moment it asked', () => {
+    // RDTSC and syscall interception give the guest exits of several reasons to count.
+    const r = lab(['LAB_EXIT_STATS', 'LAB_RDTSC_HANDLER', 'LAB_SYSCALL_INTERCEPT'], guest, ['--json']);
+    expect(r.status).toBe(GUEST_DONE);
+    const statsLines = r.guest.filter((l) => l.includes('exit stats: '));
+    expect(masked(r.guest.filter((l) => !statsLines.includes(l)))).toEqual(masked(plain.guest));
+    const seen = new Map<number | 'total', { exits: number; cycles: number }>();
+    for (const l of statsLines) {
+      const m = /exit stats: (?:reason (\d+)|total): (\d+) exits, (\d+) cycles$/.exec(l);
+      expect(m, l).not.toBeNull();
+      seen.set(m![1] === undefined ? 'total' : Number(m![1]), { exits: Number(m![2]), cycles: Number(m![3]) });
+    }
+    const records = r.err.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as
+      { type: string; reason: number; ripBefore: number; reasons: { reason: number; count: number; rootCycles: number }[] });
+    const exits = records.filter((x) => x.type === 'exit');
+    const machine = records.find((x) => x.type === 'stats')!.reasons;
+    // The guest's questions: the CPUIDs of exit_stats_snapshot, 2 per reason 0-85 and 2 for the totals.
+    const [from, to] = [symbol(guest, 'exit_stats_snapshot'), symbol(guest, 'print_exit_stats')];
+    const asked = exits.filter((e) => e.reason === 10 && e.ripBefore >= from && e.ripBefore < to);
+    expect(asked).toHaveLength(2 * 86 + 2);
+    const first = exits.indexOf(asked[0]);
+    // Up to its first question the guest's counts are the machine's exit by exit...
+    const before = new Map<number, number>();
+    for (const e of exits.slice(0, first)) before.set(e.reason, (before.get(e.reason) ?? 0) + 1);
+    expect(new Map([...seen].filter(([k]) => k !== 'total').map(([k, v]) => [k, v.exits]))).toEqual(before);
+    expect(seen.get('total')!.exits).toBe(first);
+    expect(before.size).toBeGreaterThanOrEqual(4);          // #UD, RDTSC, RDMSR, WRMSR
+    // ...and the machine's --stats table has the same counts, plus what came after: the
+    // questions (not counted by the VMM), the RDTSCs of the printed lines' stamps, the last OUT.
+    for (const m of machine) {
+      const after = exits.slice(first).filter((e) => e.reason === m.reason).length;
+      expect(m.count, `reason ${m.reason}`).toBe((seen.get(m.reason)?.exits ?? 0) + after);
+      // The VMM times its handlers only; the machine times root operation from exit to entry.
+      if (seen.has(m.reason)) expect(seen.get(m.reason)!.cycles).toBeLessThan(m.rootCycles);
     }
   });
 });

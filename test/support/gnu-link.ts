@@ -97,7 +97,7 @@ export function loadedImage(elf: Uint8Array): { address: bigint; bytes: number[]
   for (const s of loadedSections(elf).sort((a, b) => (a.address < b.address ? -1 : 1))) {
     const bytes = s.nobits ? new Array<number>(s.size).fill(0) : Array.from(s.bytes);
     const last = runs[runs.length - 1];
-    if (last && last.address + BigInt(last.bytes.length) === s.address) last.bytes.push(...bytes);
+    if (last && last.address + BigInt(last.bytes.length) === s.address) for (const b of bytes) last.bytes.push(b); // no spread: sections can be larger than the argument limit
     else if (bytes.length > 0) runs.push({ address: s.address, bytes });
   }
   return runs;

@@ -13,8 +13,6 @@
  * processor's exit and entry. An exit the VMM never resumes from (the guest's last) has its
  * count but no cycles.
  */
-#define EXIT_STATS_LEAF_FIRST   0x4FFFFFFC
-
         .text
 exit_stats_begin:
         movl    $VM_EXIT_REASON, %edi
