@@ -16,6 +16,7 @@ import { parseAddress, parseArgs, UsageError } from './args';
 import { assembleFiles, DEFAULT_BASE } from './asm-command';
 import { CliError, type CliIo, type HostInput } from './io';
 import { takeJsonOption, VmxTrace, type VmxTraceOptions } from './vmx-trace';
+import { runWithProbe, takeWalkOptions, WALK_USAGE, WalkProbe, type WalkRequest } from './walk-option';
 
 /** Exit statuses of `vmx-lab run`. Debug-exit statuses are (v << 1) | 1, always odd; these are even. */
 export const RUN_STATUS = {
@@ -47,6 +48,7 @@ export const RUN_USAGE = `usage: vmx-lab run KERNEL [--append CMDLINE] [--module
   --serial-log FILE      also write the guest's serial output to FILE
   --exit-port PORT       isa-debug-exit port (default 0xf4; lvisor-style setups use 0x501)
   --test-device          add QEMU's pc-testdev (ports 0xe0-0xe4, 0x2000-0x2017; MMIO 0xff000000)
+${WALK_USAGE}
   exit status: the guest's debug-exit status (v<<1)|1; 0 after a power-off; 64 load error,
   66 triple fault, 68 instruction limit, 70 internal error, 72 timeout, 74 halted forever`;
 
@@ -63,6 +65,9 @@ interface RunPlan {
   serialLog: string | undefined;
   vmx: VmxTraceOptions;
   vmxTrace?: VmxTrace;
+  /** --walk ADDR --at WHERE (walk-option.ts). */
+  walk?: { request: WalkRequest; kernel: Uint8Array; module0: Uint8Array | undefined };
+  walkProbe?: WalkProbe;
 }
 
 function parseSize(text: string): number {
@@ -116,7 +121,8 @@ function bootImage(path: string, io: CliIo, defines: Record<string, string>, inc
 }
 
 function plan(argvIn: readonly string[], io: CliIo): RunPlan | number {
-  const { argv, json } = takeJsonOption(argvIn);
+  const { argv: withoutJson, json } = takeJsonOption(argvIn);
+  const { argv, walk } = takeWalkOptions(withoutJson);
   const args = parseArgs(argv, {
     '--append': { value: true }, '--module': { value: true, repeat: true }, '--memory': { value: true },
     '--max-instructions': { value: true }, '--timeout': { value: true }, '--trace': { value: true },
@@ -175,7 +181,8 @@ function plan(argvIn: readonly string[], io: CliIo): RunPlan | number {
     const info = machine.boot({ kernel, kernelName: kernelPath, cmdline: qemuCommandLine(kernelPath, opt('--append')), modules });
     for (const w of info.warnings) io.stderr(`vmx-lab: warning: ${w}\n`);
     return { machine, maxInstructions: maxText === undefined ? undefined : parseCount(maxText, '--max-instructions'), timeoutMs, serialLog: opt('--serial-log'),
-      vmx: { exits: trace === 'exits', stats: args.options.has('--stats'), json } };
+      vmx: { exits: trace === 'exits', stats: args.options.has('--stats'), json },
+      walk: walk === undefined ? undefined : { request: walk, kernel, module0: modules[0]?.data } };
   } catch (e) {
     if (e instanceof LoadError || e instanceof MultibootError || e instanceof MemoryConfigError) {
       io.stderr(`vmx-lab: ${e.message}\n`);
@@ -237,12 +244,14 @@ function attach(p: RunPlan, io: CliIo): SerialSink {
     io.stderr(`vmx-lab: trace: ${traceLine(e)}\n`);
   });
   p.vmxTrace = new VmxTrace(p.machine, p.vmx, io, () => sink.flush());
+  if (p.walk !== undefined) p.walkProbe = new WalkProbe(p.machine, p.walk.request, p.walk.kernel, p.walk.module0, io, () => sink.flush());
   return sink;
 }
 
 /** The exit status for how the run ended, with a one-line diagnostic where it is not the guest's choice. */
 function finish(stop: MachineStop, p: RunPlan, sink: SerialSink, io: CliIo): number {
   sink.flush();
+  p.walkProbe?.finish();
   try {
     p.vmxTrace?.finish();
   } catch (e) {
@@ -292,7 +301,7 @@ export function runCommand(argv: readonly string[], io: CliIo): number {
   const p = plan(argv, io);
   if (typeof p === 'number') return p;
   const sink = attach(p, io);
-  const stop = p.machine.run({ maxInstructions: p.maxInstructions, timeoutMs: p.timeoutMs });
+  const stop = runWithProbe(p.machine, { maxInstructions: p.maxInstructions, timeoutMs: p.timeoutMs }, p.walkProbe);
   return finish(stop, p, sink, io);
 }
 
@@ -302,7 +311,7 @@ export async function runCommandAsync(argv: readonly string[], io: CliIo, input:
   if (typeof p === 'number') return p;
   const sink = attach(p, io);
   const m = p.machine;
-  if (input === undefined) return finish(m.run({ maxInstructions: p.maxInstructions, timeoutMs: p.timeoutMs }), p, sink, io);
+  if (input === undefined) return finish(runWithProbe(m, { maxInstructions: p.maxInstructions, timeoutMs: p.timeoutMs }, p.walkProbe), p, sink, io);
 
   let wake: (() => void) | undefined;
   m.hostInputOpen = true;
@@ -320,7 +329,7 @@ export async function runCommandAsync(argv: readonly string[], io: CliIo, input:
     const started = performance.now();
     for (;;) {
       const timeoutMs = p.timeoutMs === undefined ? undefined : Math.max(0, p.timeoutMs - (performance.now() - started));
-      let stop = m.run({ budget: RUN_SLICE, maxInstructions: p.maxInstructions, timeoutMs });
+      let stop = runWithProbe(m, { budget: RUN_SLICE, maxInstructions: p.maxInstructions, timeoutMs }, p.walkProbe);
       if (stop.kind === 'timeout') stop = { kind: 'timeout', ms: p.timeoutMs ?? 0 };
       sink.flush();
       if (stop.kind === 'waiting-for-input') {
