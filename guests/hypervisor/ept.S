@@ -46,7 +46,11 @@ guest_memory_init:
         vmm_say " -> host-physical "
         movq    %rax, %rdi
         call    vmm_put_hex
+#ifdef LAB_EPT_4K
+        vmm_say " (4 KiB pages, write-back)"
+#else
         vmm_say " (2 MiB pages, write-back)"
+#endif
         call    vmm_newline
         popq    %rdi
         popq    %rcx
@@ -62,6 +66,25 @@ ept_build:
         movq    %rax, ept_pml4(%rip)
         movq    $ept_pd + VMX_EPT_RWX, %rax
         movq    %rax, ept_pdpt(%rip)
+#ifdef LAB_EPT_4K
+        /* Lab i: 4 KiB leaves (table 28-6) instead, so every EPT walk takes four accesses:
+           PDE i points to page table i, whose 512 entries map 4 KiB each. */
+        movq    guest_hpa_base(%rip), %rax
+        orq     $VMX_EPT_RWX | VMX_EPT_MT_WB, %rax
+        xorl    %ecx, %ecx
+1:      movq    %rax, ept_pt(,%rcx,8)
+        addq    $PAGE_SIZE, %rax
+        incl    %ecx
+        cmpl    $GUEST_MEM_PAGES * 512, %ecx
+        jb      1b
+        movq    $ept_pt + VMX_EPT_RWX, %rax
+        xorl    %ecx, %ecx
+2:      movq    %rax, ept_pd(,%rcx,8)
+        addq    $PAGE_SIZE, %rax
+        incl    %ecx
+        cmpl    $GUEST_MEM_PAGES, %ecx
+        jb      2b
+#else
         /* 2 MiB leaves (table 28-4): address, R/W/X, memory type WB in bits 5:3, bit 7. */
         movq    guest_hpa_base(%rip), %rax
         orq     $VMX_EPT_RWX | VMX_EPT_MT_WB | VMX_EPT_LARGE_PAGE, %rax
@@ -71,6 +94,7 @@ ept_build:
         incl    %ecx
         cmpl    $GUEST_MEM_PAGES, %ecx
         jb      1b
+#endif
         /* EPTP: the PML4's address, walk length 4 - 1 in bits 5:3, WB in bits 2:0. */
         movq    $ept_pml4 + VMX_EPTP_PWL_4 + VMX_EPTP_MT_WB, %rax
         popq    %rdx
@@ -87,5 +111,8 @@ gpa_to_hva:
 ept_pml4:       .skip   PAGE_SIZE
 ept_pdpt:       .skip   PAGE_SIZE
 ept_pd:         .skip   PAGE_SIZE
+#ifdef LAB_EPT_4K
+ept_pt:         .skip   GUEST_MEM_PAGES * PAGE_SIZE
+#endif
 guest_hpa_base: .skip   8
         .text

@@ -63,6 +63,19 @@ _start:
         incl    %ecx
         cmpl    $4 * 512, %ecx
         jb      2b
+#ifdef SMALL_PAGES
+        /* Lab i: the first 2 MiB (the kernel and its data) with 4 KiB pages instead, so a
+           walk there goes through all four levels (PML4E, PDPTE, PDE, PTE). */
+        movl    $boot_pt + (PTE_P | PTE_RW | PTE_US), boot_pd
+        xorl    %ecx, %ecx
+3:      movl    %ecx, %eax
+        shll    $12, %eax
+        orl     $PTE_P | PTE_RW, %eax
+        movl    %eax, boot_pt(,%ecx,8)
+        incl    %ecx
+        cmpl    $512, %ecx
+        jb      3b
+#endif
 
         /* Long mode: CR3, CR4.PAE, EFER.LME, then CR0.PG (SDM Vol. 3A, 10.8.5). */
         movl    $boot_pml4, %eax
@@ -156,6 +169,9 @@ gdt_pointer:
 boot_pml4:      .skip   PAGE_SIZE
 boot_pdpt:      .skip   PAGE_SIZE
 boot_pd:        .skip   4 * PAGE_SIZE           /* 4 x 512 entries: 0 to 4 GiB */
+#ifdef SMALL_PAGES
+boot_pt:        .skip   PAGE_SIZE               /* 512 x 4 KiB: the first 2 MiB */
+#endif
 boot_stack:     .skip   4 * PAGE_SIZE
 boot_stack_top:
 ring0_stack:    .skip   2 * PAGE_SIZE

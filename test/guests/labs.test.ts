@@ -135,6 +135,8 @@ describe('the labs build as GNU builds them (the same loaded bytes)', () => {
     [HYPERVISOR, ['LAB_DESC_EXITING']],
     [HYPERVISOR, ['LAB_EXIT_STATS', 'LAB_RDTSC_HANDLER', 'LAB_SYSCALL_INTERCEPT']],
     [TEACH_OS, ['PRINT_EXIT_STATS']],
+    [TEACH_OS, ['SMALL_PAGES']],
+    [HYPERVISOR, ['SMALL_PAGES', 'LAB_EPT_4K']],
     [SENSITIVE, []],
     [TEACH_OS, ['USE_VMCALL']],
     [TEACH_OS, ['ADDRESS_SPACES']],

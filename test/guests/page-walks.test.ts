@@ -38,9 +38,9 @@ function cli(argv: string[]): { status: number; out: string; err: string } {
   return { status: runCli(argv, io), out, err };
 }
 
-function build(source: string, name: string): Uint8Array {
+function build(source: string, name: string, defines: readonly string[] = []): Uint8Array {
   const out = join(TMP, name);
-  const r = cli(['asm', source, '-o', out]);
+  const r = cli(['asm', source, '-o', out, ...defines.flatMap((d) => ['-D', d])]);
   expect(r.status, r.err).toBe(0);
   return new Uint8Array(readFileSync(out));
 }
@@ -51,21 +51,32 @@ function symbol(elf: Uint8Array, name: string): number {
   return Number(s.value);
 }
 
-const teachOs = build(TEACH_OS, 'teach-os.elf');
-const hypervisor = build(HYPERVISOR, 'hypervisor.elf');
-/** The load: print_cmdline reads the Multiboot info pointer mb_info (teach-os.S). */
-const AT = symbol(teachOs, 'print_cmdline');
-const DATA = symbol(teachOs, 'mb_info');
+/**
+ * The guests as built by default (2 MiB pages in teach-os and in the hypervisor's EPT) and
+ * with the lab's switches for 4 KiB pages on both sides (SMALL_PAGES, LAB_EPT_4K).
+ */
+interface Variant { readonly name: string; readonly defines: readonly string[]; readonly teachOs: Uint8Array; readonly hypervisor: Uint8Array }
+const VARIANTS: readonly Variant[] = [
+  { name: '2 MiB pages', defines: [], teachOs: build(TEACH_OS, 'teach-os.elf'), hypervisor: build(HYPERVISOR, 'hypervisor.elf') },
+  {
+    name: '4 KiB pages (-DSMALL_PAGES -DLAB_EPT_4K)', defines: ['SMALL_PAGES', 'LAB_EPT_4K'],
+    teachOs: build(TEACH_OS, 'teach-os-4k.elf', ['SMALL_PAGES']), hypervisor: build(HYPERVISOR, 'hypervisor-4k.elf', ['SMALL_PAGES', 'LAB_EPT_4K']),
+  },
+];
+/** The load: print_cmdline reads the Multiboot info pointer mb_info (teach-os.S); per build. */
+const at = (v: Variant): number => symbol(v.teachOs, 'print_cmdline');
+const data = (v: Variant): number => symbol(v.teachOs, 'mb_info');
 
 /** A machine stopped at print_cmdline (in the guest when `underVmm`), as the CLI run would be. */
-function stoppedMachine(underVmm: boolean): Machine {
+function stoppedMachine(underVmm: boolean, variant: Variant): Machine {
+  const { teachOs, hypervisor } = variant;
   const m = createMachine();
   const kernelPath = underVmm ? HYPERVISOR : TEACH_OS;
   m.boot({
     kernel: underVmm ? hypervisor : teachOs, kernelName: kernelPath, cmdline: qemuCommandLine(kernelPath, undefined),
     modules: underVmm ? [{ name: TEACH_OS, data: teachOs, cmdline: `${TEACH_OS} console=ttyS0` }] : [],
   });
-  m.breakpoints.add(AT);
+  m.breakpoints.add(at(variant));
   for (let i = 0; i < 100; i++) {
     const stop = m.run({ maxInstructions: 50_000_000 });
     expect(stop.kind).toBe('breakpoint');
@@ -114,18 +125,22 @@ function accessLevels(lines: string[]): string[] {
   return lines.filter((l) => /^\s*\d+\. /.test(l)).map((l) => /^\s*\d+\. (EPT \w+|\w+)/.exec(l)?.[1] ?? '');
 }
 
-describe('lab i: page walks', () => {
+describe.each(VARIANTS)('lab i: page walks, $name', (variant) => {
+  const D = variant.defines.flatMap((d) => ['-D', d]);
+  const AT = at(variant);
+  const DATA = data(variant);
   it('natively (teach-os alone): one access per guest paging level the tables use', () => {
-    const m = stoppedMachine(false);
+    const m = stoppedMachine(false, variant);
     const cr3 = pageTableRoot(m);
     const hand = handWalk(cr3, DATA, (pa) => u64(m, pa));
-    const r = cli(['run', TEACH_OS, '--walk', 'mb_info', '--at', 'print_cmdline']);
+    const r = cli(['run', TEACH_OS, ...D, '--walk', 'mb_info', '--at', 'print_cmdline']);
     expect(r.status, r.err).toBe(1); // teach-os ends through isa-debug-exit with 0
     const lines = walkLines(r.err);
     expect(lines[0]).toContain(`at rip=0x${AT.toString(16)}`);
     expect(lines[0]).toContain('native');
     const levels = accessLevels(lines);
-    // teach-os maps its memory with 2 MiB pages (PS in the PDE): 3 accesses, not 4.
+    // 2 MiB pages (PS in the PDE): 3 accesses; 4 KiB pages: all four levels (SDM §4.5.4).
+    expect(hand.entries.length).toBe(variant.defines.includes('SMALL_PAGES') ? 4 : 3);
     expect(levels).toEqual(['PML4E', 'PDPTE', 'PDE', 'PTE'].slice(0, hand.entries.length));
     expect(lines).toContain(`${hand.entries.length} memory accesses`);
     expect(lines.some((l) => l.startsWith(`TLB: 0x${(DATA - (DATA % 4096)).toString(16)} -> 0x${(hand.physical - (hand.physical % 4096)).toString(16)}`))).toBe(true);
@@ -134,8 +149,8 @@ describe('lab i: page walks', () => {
   }, 60_000);
 
   it('nested (teach-os under the hypervisor, EPT): guest entries + an EPT walk for each guest-physical address', () => {
-    const m = stoppedMachine(true);
-    const eptRoot = symbol(hypervisor, 'ept_pml4'); // the VMM runs identity-mapped: host-physical
+    const m = stoppedMachine(true, variant);
+    const eptRoot = symbol(variant.hypervisor, 'ept_pml4'); // the VMM runs identity-mapped: host-physical
     const ept = (gpa: number) => handWalk(eptRoot, gpa, (pa) => u64(m, pa));
     const guestCr3 = pageTableRoot(m); // the guest's CR3 while in VMX non-root
     let eptAccesses = 0;
@@ -147,11 +162,12 @@ describe('lab i: page walks', () => {
     const final = ept(guest.physical);
     eptAccesses += final.entries.length;
     const expected = guest.entries.length + eptAccesses;
-    // With these tables: 3 guest levels (2 MiB pages), EPT 3 levels (2 MiB pages): 3 + 4 × 3 = 15.
-    // With 4 KiB pages on both sides it would be 4 + 5 × 4 = 24 (the README explains).
+    // g guest levels, each entry's and the final guest-physical address through an e-level EPT
+    // walk: g + (g + 1) × e. 2 MiB pages on both sides: 3 + 4 × 3 = 15; 4 KiB: 4 + 5 × 4 = 24.
     expect(expected).toBe(guest.entries.length + (guest.entries.length + 1) * final.entries.length);
+    expect(expected).toBe(variant.defines.includes('LAB_EPT_4K') ? 24 : 15);
 
-    const r = cli(['run', HYPERVISOR, '--module', `${TEACH_OS}=console=ttyS0`, '--walk', 'guest:mb_info', '--at', 'guest:print_cmdline']);
+    const r = cli(['run', HYPERVISOR, ...D, '--module', `${TEACH_OS}=console=ttyS0`, '--walk', 'guest:mb_info', '--at', 'guest:print_cmdline']);
     expect(r.status, r.err).toBe(1);
     const lines = walkLines(r.err);
     expect(lines[0]).toContain('VMX non-root operation');
@@ -164,7 +180,10 @@ describe('lab i: page walks', () => {
     expect(lines.some((l) => l.startsWith(`TLB: 0x${(DATA - (DATA % 4096)).toString(16)} -> 0x${(final.physical - (final.physical % 4096)).toString(16)}`))).toBe(true);
     expect(r.out).toContain('teach-os: the user program exited');
   }, 60_000);
+});
 
+describe('lab i: --walk errors', () => {
+  const AT = at(VARIANTS[0]);
   it('says so when execution never reaches WHERE (teach-os alone is never in VMX non-root)', () => {
     const r = cli(['run', TEACH_OS, '--module', `${TEACH_OS}=x`, '--walk', 'mb_info', '--at', 'guest:print_cmdline']);
     expect(r.status, r.err).toBe(1);
