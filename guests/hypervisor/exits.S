@@ -277,6 +277,10 @@ vmx_exit_handlers:
 hypercall_table:
 #ifdef LAB_HYPERCALLS
         .quad   hc_sys_hello, hc_sys_bye, hc_sys_exit   /* teach-os's calls (guests/labs/hypercalls) */
+#elif defined(LAB_JOS_SERVICES)
+        .quad   hc_ping, hc_putc, hc_exit               /* and guests/labs/jos-services' 10-12 */
+        .quad   hc_enosys, hc_enosys, hc_enosys, hc_enosys, hc_enosys, hc_enosys, hc_enosys
+        .quad   hc_memory_map, hc_read_sector, hc_write_sector
 #else
         .quad   hc_ping, hc_putc, hc_exit
 #endif

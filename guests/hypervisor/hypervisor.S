@@ -53,6 +53,9 @@
 #ifdef LAB_EXIT_STATS
 #include "../labs/exit-stats/handler.S"
 #endif
+#ifdef LAB_JOS_SERVICES
+#include "../labs/jos-services/handler.S"
+#endif
 
         .text
 kmain:

@@ -21,7 +21,11 @@
 #define HC_PING         0       /* -> RAX = HC_SIGNATURE: "a VMM is there" */
 #define HC_PUTC         1       /* RDI = a character for the console */
 #define HC_EXIT         2       /* RDI = a value: ends the run as the debug-exit port would */
+#ifdef LAB_JOS_SERVICES
+#define NR_HYPERCALLS   13      /* and 10-12, guests/labs/jos-services/handler.S */
+#else
 #define NR_HYPERCALLS   3
+#endif
 #define HC_SIGNATURE    0x4C584D56      /* "VMXL" */
 #define HC_ENOSYS       -1
 

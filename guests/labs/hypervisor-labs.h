@@ -18,6 +18,7 @@
  *   LAB_DESC_EXITING       descriptor-table exiting (reasons 46, 47): each SGDT/SIDT/SLDT/STR/
  *                          LGDT/LIDT/LLDT/LTR logged, then run by the guest itself (sensitive/)
  *   LAB_EXIT_STATS         exits and cycles per reason, told by CPUID 0x4FFFFFFC-F (exit-stats/)
+ *   LAB_JOS_SERVICES       hypercalls 10-12: the memory map, disk sectors by ATA PIO (jos-services/)
  */
 #ifndef GUESTS_LABS_HYPERVISOR_LABS_H
 #define GUESTS_LABS_HYPERVISOR_LABS_H

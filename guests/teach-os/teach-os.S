@@ -18,6 +18,9 @@
 #ifdef PRINT_EXIT_STATS
 #include "../labs/exit-stats/print-stats.S"       /* lab g: the VMM's exit counters */
 #endif
+#ifdef JOS_SERVICES
+#include "../labs/jos-services/services.S"        /* lab f: the VMM's memory map and disk */
+#endif
 #ifdef USE_VMCALL
 #include "../labs/hypercalls/user-program.S"      /* lab c: vmcall instead of syscall */
 #else
@@ -29,6 +32,9 @@ kmain:
         call    trap_init               /* an unexpected exception prints itself and stops */
         call    tsc_init
         call    print_cmdline
+#ifdef JOS_SERVICES
+        call    jos_services
+#endif
         call    syscall_init
 #ifdef ADDRESS_SPACES
         call    address_spaces_init

@@ -14,6 +14,7 @@ import { MemoryConfigError } from '../emu/memory/physical-memory';
 import { createMachine, describeStop, qemuCommandLine, vectorName, type DeliveredEvent, type Machine, type MachineStop } from '../emu/machine';
 import { parseAddress, parseArgs, UsageError } from './args';
 import { assembleFiles, DEFAULT_BASE } from './asm-command';
+import { FileDisk } from './disk-file';
 import { CliError, type CliIo, type HostInput } from './io';
 import { takeJsonOption, VmxTrace, type VmxTraceOptions } from './vmx-trace';
 import { runWithProbe, takeWalkOptions, WALK_USAGE, WalkProbe, type WalkRequest } from './walk-option';
@@ -47,6 +48,7 @@ export const RUN_USAGE = `usage: vmx-lab run KERNEL [--append CMDLINE] [--module
   --json[=FILE]          every VM exit and the statistics as JSON lines (stderr, or FILE)
   --serial-log FILE      also write the guest's serial output to FILE
   --exit-port PORT       isa-debug-exit port (default 0xf4; lvisor-style setups use 0x501)
+  --disk FILE            the primary ATA disk, backed by FILE (raw 512-byte sectors; written in place)
   --test-device          add QEMU's pc-testdev (ports 0xe0-0xe4, 0x2000-0x2017; MMIO 0xff000000)
 ${WALK_USAGE}
   exit status: the guest's debug-exit status (v<<1)|1; 0 after a power-off; 64 load error,
@@ -63,6 +65,7 @@ interface RunPlan {
   maxInstructions: number | undefined;
   timeoutMs: number | undefined;
   serialLog: string | undefined;
+  disk: FileDisk | undefined;
   vmx: VmxTraceOptions;
   vmxTrace?: VmxTrace;
   /** --walk ADDR --at WHERE (walk-option.ts). */
@@ -126,7 +129,7 @@ function plan(argvIn: readonly string[], io: CliIo): RunPlan | number {
   const args = parseArgs(argv, {
     '--append': { value: true }, '--module': { value: true, repeat: true }, '--memory': { value: true },
     '--max-instructions': { value: true }, '--timeout': { value: true }, '--trace': { value: true },
-    '--serial-log': { value: true }, '--exit-port': { value: true }, '--test-device': { value: false }, '--help': { value: false }, '-h': { value: false },
+    '--serial-log': { value: true }, '--exit-port': { value: true }, '--disk': { value: true }, '--test-device': { value: false }, '--help': { value: false }, '-h': { value: false },
     '--stats': { value: false }, '-D': { value: true, repeat: true }, '-I': { value: true, repeat: true },
   });
   if (args.options.has('--help') || args.options.has('-h')) {
@@ -168,6 +171,7 @@ function plan(argvIn: readonly string[], io: CliIo): RunPlan | number {
     return eq < 0 ? { path: spec, args: '' } : { path: spec.slice(0, eq), args: spec.slice(eq + 1) };
   });
 
+  let disk: FileDisk | undefined;
   try {
     const includeDirs = args.options.get('-I') ?? [];
     const kernel = bootImage(kernelPath, io, defines, includeDirs, 'kernel');
@@ -175,15 +179,22 @@ function plan(argvIn: readonly string[], io: CliIo): RunPlan | number {
       const data = bootImage(path, io, defines, includeDirs, 'module');
       return { name: path, data, cmdline: a === '' ? path : `${path} ${a}` };
     });
-    const machine = createMachine({ memorySize: memory === undefined ? undefined : parseSize(memory), exitPort, testDevice: args.options.has('--test-device') });
+    const diskPath = opt('--disk');
+    if (diskPath !== undefined) {
+      const opened = FileDisk.open(diskPath);
+      if (typeof opened === 'string') throw new LoadError(opened);
+      disk = opened;
+    }
+    const machine = createMachine({ memorySize: memory === undefined ? undefined : parseSize(memory), exitPort, disk, testDevice: args.options.has('--test-device') });
     machine.traceInterrupts = trace === 'int' || trace === 'all';
     machine.traceExceptions = trace === 'exc' || trace === 'all';
     const info = machine.boot({ kernel, kernelName: kernelPath, cmdline: qemuCommandLine(kernelPath, opt('--append')), modules });
     for (const w of info.warnings) io.stderr(`vmx-lab: warning: ${w}\n`);
-    return { machine, maxInstructions: maxText === undefined ? undefined : parseCount(maxText, '--max-instructions'), timeoutMs, serialLog: opt('--serial-log'),
+    return { machine, maxInstructions: maxText === undefined ? undefined : parseCount(maxText, '--max-instructions'), timeoutMs, serialLog: opt('--serial-log'), disk,
       vmx: { exits: trace === 'exits', stats: args.options.has('--stats'), json },
       walk: walk === undefined ? undefined : { request: walk, kernel, module0: modules[0]?.data } };
   } catch (e) {
+    disk?.close();
     if (e instanceof LoadError || e instanceof MultibootError || e instanceof MemoryConfigError) {
       io.stderr(`vmx-lab: ${e.message}\n`);
       return RUN_STATUS.loadError;
@@ -251,6 +262,7 @@ function attach(p: RunPlan, io: CliIo): SerialSink {
 /** The exit status for how the run ended, with a one-line diagnostic where it is not the guest's choice. */
 function finish(stop: MachineStop, p: RunPlan, sink: SerialSink, io: CliIo): number {
   sink.flush();
+  p.disk?.close();
   p.walkProbe?.finish();
   try {
     p.vmxTrace?.finish();

@@ -135,6 +135,8 @@ describe('the labs build as GNU builds them (the same loaded bytes)', () => {
     [HYPERVISOR, ['LAB_DESC_EXITING']],
     [HYPERVISOR, ['LAB_EXIT_STATS', 'LAB_RDTSC_HANDLER', 'LAB_SYSCALL_INTERCEPT']],
     [TEACH_OS, ['PRINT_EXIT_STATS']],
+    [HYPERVISOR, ['LAB_JOS_SERVICES']],
+    [TEACH_OS, ['JOS_SERVICES']],
     [TEACH_OS, ['SMALL_PAGES']],
     [HYPERVISOR, ['SMALL_PAGES', 'LAB_EPT_4K']],
     [SENSITIVE, []],
@@ -294,6 +296,47 @@ describe('lab e: intercepting syscall in an unmodified guest', () => {
       expect(dump).toMatch(new RegExp(`^\\s*${ud[i].before.toString(16)}:\\s+48 0f 07\\s+sysretq?`, 'm'));
       expect(ud[i].after).toBe(ud[i - 1].before + 2);   // RIP ← RCX: after the 2-byte syscall
     }
+  });
+});
+
+describe('lab f: JOS-style VMM services (hypercalls 10-12, CPUID, --disk)', () => {
+  const guest = asm(TEACH_OS, 'teach-os-jos.elf', ['JOS_SERVICES']);
+  it('the guest sizes its memory from the VMM\'s map, sees no VMX, reads and writes the host file', () => {
+    const image = join(TMP, 'jos-disk.img');
+    const disk = new Uint8Array(16 * 512);
+    disk.set(new TextEncoder().encode('hello from the disk\0'));
+    disk.fill(0x5A, 512, 1024);                     // sector 1 before: not the guest's line
+    writeFileSync(image, disk);
+    const r = lab(['LAB_JOS_SERVICES'], guest, ['--disk', image]);
+    expect(r.status, r.err).toBe(GUEST_DONE);
+    const reported = r.vmm.map((l) => /^jos: memory map: (\d+) entries, (\d+) KiB usable$/.exec(l)).find((m) => m !== null);
+    expect(reported).toBeDefined();
+    // The map the VMM gave is the Multiboot map it gives the guest at boot: usable RAM below
+    // 640 KiB less the EBDA, and from 1 MiB to the end of the guest's 32 MiB.
+    expect(Number(reported![2])).toBe(((0x9FC00 + 32 * 1024 * 1024 - 0x100000) / 1024));
+    const told = r.guest.map((l) => /teach-os: memory map from the VMM: (\d+) entries, (\d+) KiB usable$/.exec(l)).find((m) => m !== null);
+    expect(told, r.out).toBeDefined();
+    expect([told![1], told![2]]).toEqual([reported![1], reported![2]]);
+    expect(r.guest.some((l) => l.endsWith('teach-os: CPUID.1:ECX.VMX = 0: VMX absent'))).toBe(true);
+    expect(r.guest.some((l) => l.endsWith('teach-os: disk sector 0: hello from the disk'))).toBe(true);
+    const after = new Uint8Array(readFileSync(image));
+    expect(after.length).toBe(disk.length);
+    const line = new TextEncoder().encode('written by the guest\n');
+    expect([...after.subarray(512, 512 + line.length)]).toEqual([...line]);
+    expect(after.subarray(512 + line.length, 1024).every((b) => b === 0)).toBe(true);
+    expect([...after.subarray(0, 512)]).toEqual([...disk.subarray(0, 512)]);   // sector 0 untouched
+    // The rest of the guest's run is the plain one.
+    const services = /teach-os: (memory map|CPUID|disk sector|wrote sector)/;
+    expect(masked(r.guest.filter((l) => !services.test(l)))).toEqual(masked(plain.guest));
+  });
+
+  it('without --disk the disk services fail with HC_EIO (-3), and a missing image is a load error', () => {
+    const r = lab(['LAB_JOS_SERVICES'], guest);
+    expect(r.status).toBe(GUEST_DONE);
+    expect(r.guest.some((l) => l.endsWith('teach-os: a VMM service failed: error -3'))).toBe(true);
+    const missing = lab(['LAB_JOS_SERVICES'], guest, ['--disk', join(TMP, 'no-such.img')]);
+    expect(missing.status).toBe(RUN_STATUS.loadError);
+    expect(missing.err).toBe(`vmx-lab: --disk: file not found: ${join(TMP, 'no-such.img')}\n`);
   });
 });
 

@@ -10,7 +10,7 @@
 //   0x2F8, 0x3F8      COM2 (IRQ3), COM1 (IRQ4) 0x510-0x511     QEMU fw_cfg
 //   0x8900            Bochs/QEMU "Shutdown"    0xFEC00000       IOAPIC   0xFEE00000 local APIC
 //   0xF0000           ACPI tables (RSDP, RSDT, XSDT, MADT, FADT, FACS, DSDT)
-import { MemoryDisk, AtaChannel, ATA_PRIMARY_IRQ, registerAta } from '../devices/ata.js';
+import { MemoryDisk, AtaChannel, ATA_PRIMARY_IRQ, registerAta, type DiskBackingStore } from '../devices/ata.js';
 import { CmosRtc, registerCmos } from '../devices/cmos-rtc.js';
 import { DebugPorts, registerDebugPorts, registerResetControl, ResetControl, DEFAULT_EXIT_PORT } from '../devices/debug-ports.js';
 import { FwCfg, registerFwCfg } from '../devices/fw-cfg.js';
@@ -39,8 +39,8 @@ export interface BoardConfig {
   instructionsPerSecond?: number;
   /** RTC time at power-on, seconds since 1970 (default 2024-01-01: runs are reproducible). */
   rtcEpochSeconds?: number;
-  /** Contents of the disk on the primary ATA channel (none by default). */
-  disk?: Uint8Array;
+  /** The disk on the primary ATA channel: its bytes, or a store such as a host file (none by default). */
+  disk?: Uint8Array | DiskBackingStore;
   /**
    * Optional local APIC features, advertised by CPUID exactly when present (default: both,
    * as on the Ivy Bridge core CPUID names). QEMU 7.2's TCG has neither, so comparisons with
@@ -90,7 +90,7 @@ export class PcBoard {
     registerResetControl(io, this.resetControl);
     this.i8042 = new I8042(irqs.line(I8042_IRQ));
     registerI8042(io, this.i8042);
-    this.ata = new AtaChannel(irqs.line(ATA_PRIMARY_IRQ), config.disk === undefined ? undefined : new MemoryDisk(config.disk));
+    this.ata = new AtaChannel(irqs.line(ATA_PRIMARY_IRQ), config.disk instanceof Uint8Array ? new MemoryDisk(config.disk) : config.disk);
     registerAta(io, this.ata);
     this.fwCfg = new FwCfg({ ramSize: memory.ramSize });
     registerFwCfg(io, this.fwCfg);
