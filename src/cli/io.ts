@@ -9,6 +9,8 @@ export interface CliIo {
   writeFile(path: string, data: Uint8Array, executable: boolean): void;
   /** Directory of the bundled guests/ (for `vmx-lab demo`). */
   readonly guestsDir: string;
+  /** stdout is a terminal: `run` colours the lines a guest writes in VMX non-root operation. */
+  readonly colour?: boolean;
 }
 
 /** A failure the CLI reports as one line on stderr with a non-zero exit status. */

@@ -11,6 +11,7 @@ const io: CliIo = {
   writeFile: writeHostFile,
   // dist/cli.js sits next to guests/ in the package.
   guestsDir: resolve(__dirname, '..', 'guests'),
+  colour: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
 };
 
 // stdin feeds the guest's COM1 when it is a pipe or a file; a terminal stays the user's.

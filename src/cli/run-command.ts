@@ -208,13 +208,20 @@ class SerialSink {
   private readonly decoder = new TextDecoder('utf-8');
   private pending: number[] = [];
   readonly log: number[] = [];
+  /** On a terminal, which world's colour is in effect (guest lines are cyan, the VMM's plain). */
+  private inGuestColour = false;
 
   constructor(
     private readonly io: CliIo,
     private readonly keepLog: boolean,
   ) {}
 
-  byte(b: number): void {
+  byte(b: number, guest: boolean): void {
+    if (this.io.colour === true && guest !== this.inGuestColour) {
+      this.flush();
+      this.io.stdout(guest ? GUEST_COLOUR : RESET_COLOUR);
+      this.inGuestColour = guest;
+    }
     this.pending.push(b);
     if (this.keepLog) this.log.push(b);
     if (b === 0x0A || this.pending.length >= 4096) this.flush();
@@ -226,7 +233,18 @@ class SerialSink {
     this.pending = [];
     if (text !== '') this.io.stdout(text);
   }
+
+  /** Ends the run's output in the terminal's own colour. */
+  close(): void {
+    this.flush();
+    if (this.inGuestColour) this.io.stdout(RESET_COLOUR);
+    this.inGuestColour = false;
+  }
 }
+
+/** ANSI SGR: cyan for bytes a guest wrote in VMX non-root operation, reset for the VMM's. */
+const GUEST_COLOUR = '\x1b[36m';
+const RESET_COLOUR = '\x1b[0m';
 
 function hex(v: number): string {
   return `0x${v.toString(16)}`;
@@ -247,8 +265,8 @@ function traceLine(e: DeliveredEvent): string {
 /** Wire the machine's events to the terminal; returns the serial sink. */
 function attach(p: RunPlan, io: CliIo): SerialSink {
   const sink = new SerialSink(io, p.serialLog !== undefined);
-  p.machine.on('serial', ({ byte, port }) => {
-    if (port === 0) sink.byte(byte);
+  p.machine.on('serial', ({ byte, port, guest }) => {
+    if (port === 0) sink.byte(byte, guest);
   });
   p.machine.on('event', (e) => {
     sink.flush();
@@ -261,7 +279,7 @@ function attach(p: RunPlan, io: CliIo): SerialSink {
 
 /** The exit status for how the run ended, with a one-line diagnostic where it is not the guest's choice. */
 function finish(stop: MachineStop, p: RunPlan, sink: SerialSink, io: CliIo): number {
-  sink.flush();
+  sink.close();
   p.disk?.close();
   p.walkProbe?.finish();
   try {

@@ -180,7 +180,7 @@ export class Machine {
     b.resetControl.onStop = stopOn;
     b.i8042.onStop = stopOn;
     b.uarts.forEach((u, port) => {
-      u.onOutput = (byte) => this.emitter.emit('serial', { byte, port });
+      u.onOutput = (byte) => this.emitter.emit('serial', { byte, port, guest: this.cpu.vmx?.nonRoot === true });
     });
     b.debugPorts.onConsole = (byte) => this.emitter.emit('console', { byte });
     // The test device's "flush page" makes the host drop what it caches of a page (QEMU

@@ -21,8 +21,11 @@ export interface DeliveredEvent {
 }
 
 export interface MachineEventMap {
-  /** A byte the guest transmitted on a serial port (`port` 0 = COM1, 1 = COM2). */
-  serial: { byte: number; port: number };
+  /**
+   * A byte the guest transmitted on a serial port (`port` 0 = COM1, 1 = COM2); `guest` when the
+   * CPU wrote it in VMX non-root operation, so tools can tell a hypervisor's lines from its guest's.
+   */
+  serial: { byte: number; port: number; guest: boolean };
   /** A byte written to the 0xE9 debug console. */
   console: { byte: number };
   /** An interrupt or NMI (while Machine.traceInterrupts is set), an exception or software interrupt (traceExceptions) being delivered. */
