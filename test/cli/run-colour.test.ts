@@ -2,29 +2,17 @@
 // machine tags every serial byte with the world that wrote it (VMX non-root or not), and the
 // CLI switches to cyan for guest bytes. Off a terminal the bytes pass through untouched (the
 // reference hypervisor prefixes its own lines with "[vmm] " for that case).
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/cli';
-import type { CliIo } from '../../src/cli/io';
+import { ROOT, runCliCaptured } from '../support/cli-capture';
 
-const ROOT = resolve(__dirname, '../..');
 const HYPERVISOR = join(ROOT, 'guests/hypervisor/hypervisor.S');
 const TEACH_OS = join(ROOT, 'guests/teach-os/teach-os.S');
 const CYAN = '\x1b[36m';
 const RESET = '\x1b[0m';
 
 function run(colour: boolean, argv: string[]): { status: number; out: string } {
-  let out = '';
-  const io: CliIo = {
-    stdout: (t) => { out += t; },
-    stderr: () => {},
-    readFile: (p) => { try { return new Uint8Array(readFileSync(p)); } catch { return undefined; } },
-    writeFile: () => {},
-    guestsDir: join(ROOT, 'guests'),
-    colour,
-  };
-  return { status: runCli(['run', ...argv], io), out };
+  return runCliCaptured(['run', ...argv], { colour });
 }
 
 describe('run: host and guest lines on a terminal', () => {

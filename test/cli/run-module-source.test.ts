@@ -1,29 +1,13 @@
 // `vmx-lab run --module GUEST.S`: a module given as assembly source is built by our toolchain
 // first (with the run's -D/-I), so a hypervisor and its guest run in one command, and the
 // guest sees exactly the bytes the two-step `asm` + `run --module GUEST.elf` gives it.
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/cli';
-import type { CliIo } from '../../src/cli/io';
+import { ROOT, runCliCaptured, runCliCaptured as cli } from '../support/cli-capture';
 
-const ROOT = resolve(__dirname, '../..');
 const HYPERVISOR = join(ROOT, 'guests/hypervisor/hypervisor.S');
 const TEACH_OS = join(ROOT, 'guests/teach-os/teach-os.S');
 
-function cli(argv: string[]): { status: number; out: string; err: string; written: Map<string, Uint8Array> } {
-  let out = '';
-  let err = '';
-  const written = new Map<string, Uint8Array>();
-  const io: CliIo = {
-    stdout: (t) => { out += t; },
-    stderr: (t) => { err += t; },
-    readFile: (p) => written.get(p) ?? (() => { try { return new Uint8Array(readFileSync(p)); } catch { return undefined; } })(),
-    writeFile: (p, d) => { written.set(p, d); },
-    guestsDir: join(ROOT, 'guests'),
-  };
-  return { status: runCli(argv, io), out, err, written };
-}
 
 describe('run --module with an assembly source', () => {
   it('boots the hypervisor with teach-os built on the fly, exactly as with a prebuilt ELF module', () => {
@@ -35,18 +19,10 @@ describe('run --module with an assembly source', () => {
     const built = cli(['asm', TEACH_OS, '-o', '/virtual/teach-os.elf']);
     expect(built.status).toBe(0);
     const elf = built.written.get('/virtual/teach-os.elf')!;
-    let out = '';
-    const io: CliIo = {
-      stdout: (t) => { out += t; },
-      stderr: () => {},
-      readFile: (p) => (p === '/virtual/teach-os.elf' ? elf : (() => { try { return new Uint8Array(readFileSync(p)); } catch { return undefined; } })()),
-      writeFile: () => {},
-      guestsDir: join(ROOT, 'guests'),
-    };
     // The prebuilt ELF as the module: the transcripts differ only in the module's name, which
     // the guest prints as part of its command line (a shorter string also shifts the uptime
     // stamps and the calibrated MHz by a few instructions, so those are masked).
-    const status = runCli(['run', HYPERVISOR, '--module', '/virtual/teach-os.elf=console=ttyS0'], io);
+    const { status, out } = runCliCaptured(['run', HYPERVISOR, '--module', '/virtual/teach-os.elf=console=ttyS0'], { files: { '/virtual/teach-os.elf': elf } });
     expect(status).toBe(1);
     const mask = (t: string): string => t.replace(/\[\s*\d+\.\d+\]/g, '[stamp]').replace(/\d+\.\d+ MHz/g, 'N MHz');
     expect(mask(out.split('/virtual/teach-os.elf').join(TEACH_OS))).toBe(mask(oneStep.out));

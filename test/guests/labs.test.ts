@@ -9,12 +9,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/cli';
-import type { CliIo } from '../../src/cli/io';
 import { RUN_STATUS } from '../../src/cli/run-command';
 import { parseElf } from '../../src/emu/loader/elf';
 import { gnuBuild, gnuOnFile, loadedImage } from '../support/gnu-link';
 import { maskTimes } from '../support/qemu';
+import { runCliCaptured } from '../support/cli-capture';
 import { GUESTS_DIR } from './guests';
 
 const HYPERVISOR = join(GUESTS_DIR, 'hypervisor/hypervisor.S');
@@ -39,22 +38,7 @@ interface Run {
 }
 
 function cli(argv: string[]): Run {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => { out += t; },
-    stderr: (t) => { err += t; },
-    readFile: (p) => {
-      try {
-        return new Uint8Array(readFileSync(p));
-      } catch {
-        return undefined;
-      }
-    },
-    writeFile: (p, d) => writeFileSync(p, d),
-    guestsDir: GUESTS_DIR,
-  };
-  const status = runCli(argv, io);
+  const { status, out, err } = runCliCaptured(argv, { writes: 'disk' });
   const lines = out.split('\n').filter((l) => l !== '');
   return {
     status, out, err,

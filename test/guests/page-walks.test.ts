@@ -4,14 +4,13 @@
 // our walker: the test walks the page tables itself, reading the guest's and the EPT's
 // entries from physical memory of a machine stopped at the same instruction, and counts
 // the levels each walk needs from the page-size (PS, bit 7) bits it finds there.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/cli';
-import type { CliIo } from '../../src/cli/io';
 import { parseElf } from '../../src/emu/loader/elf';
 import { createMachine, qemuCommandLine, type Machine } from '../../src/emu/machine';
+import { runCliCaptured } from '../support/cli-capture';
 import { GUESTS_DIR } from './guests';
 
 const HYPERVISOR = join(GUESTS_DIR, 'hypervisor/hypervisor.S');
@@ -20,22 +19,7 @@ const TMP = mkdtempSync(join(tmpdir(), 'vmxlab-walks-'));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
 function cli(argv: string[]): { status: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => { out += t; },
-    stderr: (t) => { err += t; },
-    readFile: (p) => {
-      try {
-        return new Uint8Array(readFileSync(p));
-      } catch {
-        return undefined;
-      }
-    },
-    writeFile: (p, d) => writeFileSync(p, d),
-    guestsDir: GUESTS_DIR,
-  };
-  return { status: runCli(argv, io), out, err };
+  return runCliCaptured(argv, { writes: 'disk' });
 }
 
 function build(source: string, name: string, defines: readonly string[] = []): Uint8Array {
