@@ -3,44 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/cli';
-import type { CliIo } from '../../src/cli/io';
-import { CliError } from '../../src/cli/io';
+import { runCliCaptured, type CliCapture } from '../support/cli-capture';
 import { gnuBuild, gnuOnFile, loadedImage, normalizeListing, run, withTemp, writeFiles } from '../support/gnu-link';
 
 const GUESTS = join(__dirname, '../../guests');
 
-interface Captured {
-  status: number;
-  out: string;
-  err: string;
-  written: Map<string, Uint8Array>;
-}
-
-function cli(argv: string[], files: Record<string, Uint8Array | string> = {}): Captured {
-  const written = new Map<string, Uint8Array>();
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => { out += t; },
-    stderr: (t) => { err += t; },
-    readFile: (p) => {
-      const f = files[p];
-      if (f !== undefined) return typeof f === 'string' ? new TextEncoder().encode(f) : f;
-      try {
-        return new Uint8Array(readFileSync(p));
-      } catch {
-        return undefined;
-      }
-    },
-    writeFile: (p, d) => {
-      if (p.startsWith('/nonexistent/')) throw new CliError(`${p}: cannot write file (ENOENT)`);
-      written.set(p, d);
-    },
-    guestsDir: GUESTS,
-  };
-  const status = runCli(argv, io);
-  return { status, out, err, written };
+function cli(argv: string[], files: Record<string, Uint8Array | string> = {}): CliCapture {
+  return runCliCaptured(argv, { files });
 }
 
 const helloDir = join(GUESTS, 'hello');

@@ -7,8 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/cli';
-import { CliError, type CliIo } from '../../src/cli/io';
+import { runCliCaptured, type CliCapture } from '../support/cli-capture';
 import { RUN_STATUS } from '../../src/cli/run-command';
 import { buildSource, exitAsm, miniKernel, pitTickKernel, putsAsm } from '../support/mini-kernel';
 
@@ -17,37 +16,8 @@ const HELLO = join(ROOT, 'guests/hello/hello.S');
 const TEACH_OS = join(ROOT, 'guests/teach-os/teach-os.S');
 const CLI = join(ROOT, 'dist/cli.js');
 
-interface Result {
-  status: number;
-  out: string;
-  err: string;
-  written: Map<string, Uint8Array>;
-}
-
-function run(argv: string[], files: Record<string, Uint8Array | string> = {}): Result {
-  let out = '';
-  let err = '';
-  const written = new Map<string, Uint8Array>();
-  const io: CliIo = {
-    stdout: (t) => { out += t; },
-    stderr: (t) => { err += t; },
-    readFile: (p) => {
-      const f = files[p];
-      if (f !== undefined) return typeof f === 'string' ? new TextEncoder().encode(f) : f;
-      try {
-        return new Uint8Array(readFileSync(p));
-      } catch {
-        return undefined;
-      }
-    },
-    writeFile: (p, d) => {
-      if (p.startsWith('/nonexistent/')) throw new CliError(`${p}: cannot write file (ENOENT)`);
-      written.set(p, d);
-    },
-    guestsDir: join(ROOT, 'guests'),
-  };
-  const status = runCli(['run', ...argv], io);
-  return { status, out, err, written };
+function run(argv: string[], files: Record<string, Uint8Array | string> = {}): CliCapture {
+  return runCliCaptured(['run', ...argv], { files });
 }
 
 /** A diagnostic is one line, starts with "vmx-lab: ", and carries no stack trace. */
