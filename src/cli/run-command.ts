@@ -11,7 +11,7 @@ import { ElfError, isElf, parseElf } from '../emu/loader/elf';
 import { MultibootError } from '../emu/loader/multiboot';
 import type { MultibootModuleInput } from '../emu/loader/multiboot';
 import { MemoryConfigError } from '../emu/memory/physical-memory';
-import { createMachine, describeStop, qemuCommandLine, vectorName, type DeliveredEvent, type Machine, type MachineStop } from '../emu/machine';
+import { createMachine, describeStop, MAX_CPUS, qemuCommandLine, SMP_QUANTUM, vectorName, type DeliveredEvent, type Machine, type MachineStop } from '../emu/machine';
 import { parseAddress, parseArgs, UsageError } from './args';
 import { assembleFiles, DEFAULT_BASE } from './asm-command';
 import { FileDisk } from './disk-file';
@@ -40,6 +40,9 @@ export const RUN_USAGE = `usage: vmx-lab run KERNEL [--append CMDLINE] [--module
   --module FILE[=ARGS]   a Multiboot module (repeatable); its string is "FILE ARGS" (QEMU -initrd);
                          a .s/.S module is assembled and linked first, with the same -D/-I
   --memory SIZE          RAM size: 128M (default), 512M, 1G; a bare number is MiB
+  --smp N                N logical processors (default 1; APIC IDs 0..N-1, in the MADT); CPU 0
+                         boots the kernel, the others wait for INIT-SIPI-SIPI; they take turns
+                         every ${SMP_QUANTUM} instructions, so runs are reproducible (as QEMU -smp N)
   --max-instructions N   stop after N instructions (exit status 68)
   --timeout SEC          stop after SEC seconds of wall-clock time (exit status 72)
   -D NAME[=VALUE], -I DIR   for source kernels and modules: preprocessor macro, include dir (as asm)
@@ -127,7 +130,7 @@ function plan(argvIn: readonly string[], io: CliIo): RunPlan | number {
   const { argv: withoutJson, json } = takeJsonOption(argvIn);
   const { argv, walk } = takeWalkOptions(withoutJson);
   const args = parseArgs(argv, {
-    '--append': { value: true }, '--module': { value: true, repeat: true }, '--memory': { value: true },
+    '--append': { value: true }, '--module': { value: true, repeat: true }, '--memory': { value: true }, '--smp': { value: true },
     '--max-instructions': { value: true }, '--timeout': { value: true }, '--trace': { value: true },
     '--serial-log': { value: true }, '--exit-port': { value: true }, '--disk': { value: true }, '--test-device': { value: false }, '--help': { value: false }, '-h': { value: false },
     '--stats': { value: false }, '-D': { value: true, repeat: true }, '-I': { value: true, repeat: true },
@@ -142,6 +145,14 @@ function plan(argvIn: readonly string[], io: CliIo): RunPlan | number {
   const opt = (name: string): string | undefined => args.options.get(name)?.[0];
 
   const memory = opt('--memory');
+  const smpText = opt('--smp');
+  let cpus: number | undefined;
+  if (smpText !== undefined) {
+    // QEMU's spelling `N` and `cpus=N` both work.
+    const m = /^(?:cpus=)?(\d+)$/.exec(smpText.trim());
+    cpus = m === null ? NaN : Number(m[1]);
+    if (!(cpus >= 1 && cpus <= MAX_CPUS)) throw new UsageError(`--smp: expected a number of processors from 1 to ${MAX_CPUS}, not \`${smpText}'`);
+  }
   const maxText = opt('--max-instructions');
   const timeoutText = opt('--timeout');
   let timeoutMs: number | undefined;
@@ -185,7 +196,7 @@ function plan(argvIn: readonly string[], io: CliIo): RunPlan | number {
       if (typeof opened === 'string') throw new LoadError(opened);
       disk = opened;
     }
-    const machine = createMachine({ memorySize: memory === undefined ? undefined : parseSize(memory), exitPort, disk, testDevice: args.options.has('--test-device') });
+    const machine = createMachine({ memorySize: memory === undefined ? undefined : parseSize(memory), exitPort, disk, testDevice: args.options.has('--test-device'), cpus });
     machine.traceInterrupts = trace === 'int' || trace === 'all';
     machine.traceExceptions = trace === 'exc' || trace === 'all';
     const info = machine.boot({ kernel, kernelName: kernelPath, cmdline: qemuCommandLine(kernelPath, opt('--append')), modules });
@@ -304,7 +315,7 @@ function finish(stop: MachineStop, p: RunPlan, sink: SerialSink, io: CliIo): num
       if (stop.kind === 'reset') io.stderr(`vmx-lab: ${describeStop(stop)}\n`);
       return RUN_STATUS.shutdown;
     case 'triple-fault':
-      io.stderr(`vmx-lab: ${describeStop(stop)}, ${at}, rip=${hex(p.machine.cpu.rip)}\n`);
+      io.stderr(`vmx-lab: ${describeStop(stop)}, ${at}, rip=${hex(p.machine.processors[stop.cpu ?? 0].cpu.rip)}\n`);
       return RUN_STATUS.tripleFault;
     case 'instruction-limit':
       io.stderr(`vmx-lab: ${describeStop(stop)}\n`);

@@ -18,25 +18,42 @@
 // set, and only code pages holding one leave the CPU's fast path. HLT sleeps: with IF=1 virtual time jumps to the next timer event
 // (clock.skipToNextEvent) until an interrupt wakes the CPU; with IF=0 (and no NMI) nothing
 // ever can, and the run ends with 'halted-forever' instead of spinning.
-import { Cpu } from './cpu/cpu.js';
+//
+// Several logical processors (MachineConfig.cpus, machine/processor.ts): one CPU, MMU and
+// local APIC each, sharing memory, the I/O bus, the IOAPIC and the devices. Processor 0 is
+// the bootstrap processor the kernel boots on; the others wait for INIT-SIPI-SIPI (SDM Vol. 3
+// §9.4). They run round-robin in fixed quanta of SMP_QUANTUM instructions (a halted or
+// waiting processor gives up its turn), so a run is as reproducible as with one processor:
+// the interleaving depends only on instruction counts, never on the host. There is one time
+// base: virtual time counts the instructions of all processors together (plus the time
+// skipped while all of them sleep), which keeps the TSC and the timers coherent and monotonic
+// for everyone, as QEMU's round-robin TCG with -icount does; with N busy processors each one
+// gets 1/N of the nominal instruction rate. The quantum's position survives run() calls, so
+// running in slices, stepping or pausing changes nothing in the interleaving. Breakpoints
+// apply to every processor; stops and events say which one (`cpu`). `cpu`, `mmu`,
+// `registers()` default to processor 0, and step() runs until processor 0 has executed one
+// instruction (the others take their turns meanwhile).
+import type { Cpu } from './cpu/cpu.js';
 import { getFlags, IF } from './cpu/flags.js';
 import { CS, DS, ES, FS, GS, LDTR, SS, TR } from './cpu/state.js';
 import { gprName } from './cpu/isa/registers.js';
 import type { MachineStopRequest } from './devices/debug-ports.js';
 import { loadMultiboot, type MultibootBoot, type MultibootModuleInput } from './loader/multiboot.js';
 import { ACC_EXEC, ACC_READ, ACC_WRITE } from './mmu/access.js';
-import { Mmu } from './mmu/mmu.js';
+import type { Mmu } from './mmu/mmu.js';
 import type { PageWalk } from './mmu/page-walk.js';
 import { applyEntryState } from './machine/entry-state.js';
 import { EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI } from './cpu/exceptions.js';
-import { DeviceMsrs } from './machine/device-msrs.js';
+import type { DeviceMsrs } from './machine/device-msrs.js';
+import { Processor } from './machine/processor.js';
 import { MachineEmitter, type DeliveredEvent, type MachineEventMap, type MachineEventName } from './machine/events.js';
 import { PcBoard, type BoardConfig } from './machine/pc-board.js';
 import { installPcTestdev } from './devices/pc-testdev.js';
-import { attachVmx } from './vmx/vmx.js';
 import type { MachineStop } from './machine/stop-reason.js';
 
 export type { MachineStop, MachineStopKind } from './machine/stop-reason.js';
+export { Processor } from './machine/processor.js';
+export { MAX_CPUS } from './machine/pc-board.js';
 export { describeStop, vectorName } from './machine/stop-reason.js';
 export type { DeliveredEvent, MachineEventMap, MachineEventName } from './machine/events.js';
 
@@ -99,12 +116,19 @@ export interface RegisterSnapshot {
   mode: string;
   cpl: number;
   halted: boolean;
+  /** Waiting for a start-up IPI (an application processor before its SIPI, or after INIT). */
+  waitForSipi: boolean;
+  /** Instructions this processor retired. */
   instructions: number;
 }
 
 const MODE_NAMES = ['real', 'protected', 'virtual-8086', 'compatibility', '64-bit'];
-/** The TPR in the local APIC's register page (SDM Vol. 3 Table 10-1), which CR8 reads and writes. */
-const APIC_TPR_OFFSET = 0x80;
+/**
+ * Instructions a processor executes before the next one takes its turn (several processors).
+ * Short enough that a processor spinning on a flag another one sets waits about a
+ * microsecond of virtual time per processor; long enough that switching costs little.
+ */
+export const SMP_QUANTUM = 1000;
 /** Longest slice between checks of pause(), the wall clock and the limits (about 10-50 ms). */
 const MAX_SLICE = 1_000_000;
 const TWO32 = 4294967296;
@@ -124,9 +148,13 @@ function numberToBig(v: number): bigint {
 
 export class Machine {
   readonly board: PcBoard;
+  /** The logical processors; index = APIC ID, 0 = the bootstrap processor. */
+  readonly processors: readonly Processor[];
+  /** Processor 0's MMU. */
   readonly mmu: Mmu;
+  /** Processor 0's CPU (the bootstrap processor). */
   readonly cpu: Cpu;
-  /** MSRs owned by devices (IA32_APIC_BASE, x2APIC, TSC_DEADLINE, TSC). */
+  /** Processor 0's MSRs owned by devices (IA32_APIC_BASE, x2APIC, TSC_DEADLINE, TSC). */
   readonly deviceMsrs: DeviceMsrs;
   /** The last boot's layout (kernel, modules, symbols), once booted. */
   bootInfo: MultibootBoot | undefined;
@@ -148,45 +176,85 @@ export class Machine {
   private haltStart = -1;
   private traceInt = false;
   private traceExc = false;
+  /** The processor whose slice runs (or ran last): the clock counts its instructions now. */
+  private running: Processor;
+  /** Several processors: whose quantum it is, and how much of it is left. */
+  private turn = 0;
+  private quantumLeft = SMP_QUANTUM;
+  /** A processor received INIT or SIPI: take it at the next slice boundary. */
+  private signalled = false;
 
   constructor(config: MachineConfig = {}) {
     this.board = new PcBoard(config);
     const b = this.board;
     this.idleLimit = (config.idleLimitSeconds ?? 60) * b.clock.instructionsPerSecond;
-    this.mmu = new Mmu(b.memory);
-    this.cpu = new Cpu(b.memory, this.mmu, { io: b.io, interrupts: b.interrupts, tsc: b.clock });
-    attachVmx(this.cpu); // VT-x (issue 4): CPUID.1:ECX.VMX, capability MSRs, VMX instructions
-    this.deviceMsrs = new DeviceMsrs(b.clock, b.lapic, b.apicFeatures.tscDeadline);
-    this.cpu.msrDevice = this.deviceMsrs;
-    const lapic = b.lapic;
-    this.cpu.apic = {
-      get hardwareEnabled(): boolean {
-        return lapic.hardwareEnabled;
-      },
-      x2apicSupported: b.apicFeatures.x2apic,
-      tscDeadlineSupported: b.apicFeatures.tscDeadline,
-      readTpr: () => lapic.mmioRead(APIC_TPR_OFFSET, 4),
-      writeTpr: (v) => lapic.mmioWrite(APIC_TPR_OFFSET, 4, v),
-    };
-    this.cpu.breakpoints = this.breakpoints;
+    const count = b.lapics.length;
+    this.processors = b.lapics.map((lapic, i) => new Processor(i, b, lapic, b.hubs[i], count));
+    const p0 = this.processors[0];
+    this.cpu = p0.cpu;
+    this.mmu = p0.mmu;
+    this.deviceMsrs = p0.deviceMsrs;
+    this.running = p0;
+    for (const p of this.processors) {
+      p.cpu.breakpoints = this.breakpoints;
+      p.lapic.onInit = () => this.signal(() => p.signalInit());
+      p.lapic.onStartup = (vector) => this.signal(() => p.signalStartup(vector));
+    }
+    if (count > 1) {
+      const cpus = this.processors.map((p) => p.cpu);
+      for (const c of cpus) c.peers = cpus.filter((o) => o !== c);
+      // Each CPU's constructor claimed the code-write notification: every processor must hear it.
+      b.memory.onCodeWrite = (pfn) => {
+        for (const c of cpus) c.dropCodePage(pfn);
+      };
+      for (const p of this.processors) if (p.index !== 0) p.powerOnWaiting();
+    }
     b.clock.attach(this.cpu);
-    b.clock.onEarlierDeadline = () => this.cpu.stop();
+    b.clock.onEarlierDeadline = () => this.running.cpu.stop();
 
     const stopOn = (r: MachineStopRequest): void => {
       if (this.requested === undefined) this.requested = r.kind === 'debug-exit' ? { kind: 'debug-exit', value: r.value, status: r.status } : r;
-      this.cpu.stop();
+      this.running.cpu.stop();
     };
     b.debugPorts.onStop = stopOn;
     b.resetControl.onStop = stopOn;
     b.i8042.onStop = stopOn;
     b.uarts.forEach((u, port) => {
-      u.onOutput = (byte) => this.emitter.emit('serial', { byte, port, guest: this.cpu.vmx?.nonRoot === true });
+      u.onOutput = (byte) => this.emitter.emit('serial', { byte, port, guest: this.running.cpu.vmx?.nonRoot === true });
     });
     b.debugPorts.onConsole = (byte) => this.emitter.emit('console', { byte });
     // The test device's "flush page" makes the host drop what it caches of a page (QEMU
     // unmaps it); ours are the decoded instructions and the CPU's translation cache, both
     // invisible to the guest. The architectural TLB stays as it is.
-    if (config.testDevice === true) installPcTestdev(b, () => { this.cpu.flushDecodeCache(); this.cpu.translationsChanged(); });
+    if (config.testDevice === true) {
+      installPcTestdev(b, () => {
+        for (const p of this.processors) {
+          p.cpu.flushDecodeCache();
+          p.cpu.translationsChanged();
+        }
+      });
+    }
+  }
+
+  /** A local APIC received INIT or SIPI: latch it and end the running slice, so it is taken at once. */
+  private signal(latch: () => void): void {
+    latch();
+    this.signalled = true;
+    this.running.cpu.stop();
+  }
+
+  /** Take the latched INITs and SIPIs (between slices); a stop when INIT reached the bootstrap processor. */
+  private takeSignals(): MachineStop | undefined {
+    this.signalled = false;
+    for (const p of this.processors) {
+      if (!p.signalsPending) continue;
+      if (p.takeSignals() === 'init-bsp') {
+        // The BSP would restart the firmware at the reset vector; this machine has none.
+        this.finished = { kind: 'reset', source: 'an INIT signal to the bootstrap processor' };
+        return this.finished;
+      }
+    }
+    return undefined;
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -217,10 +285,13 @@ export class Machine {
 
   /** The CPU's event hook exists only while something is traced (it costs nothing otherwise). */
   private setTraceHook(): void {
-    this.cpu.onEvent = this.traceInt || this.traceExc ? (kind, vector, errorCode, rip, cs) => this.traceEvent(kind, vector, errorCode, rip, cs) : undefined;
+    const on = this.traceInt || this.traceExc;
+    for (const p of this.processors) {
+      p.cpu.onEvent = on ? (kind, vector, errorCode, rip, cs) => this.traceEvent(p, kind, vector, errorCode, rip, cs) : undefined;
+    }
   }
 
-  private traceEvent(kind: number, vector: number, errorCode: number, rip: number, cs: number): void {
+  private traceEvent(p: Processor, kind: number, vector: number, errorCode: number, rip: number, cs: number): void {
     let what: DeliveredEvent['kind'];
     if (kind === EVENT_EXTINT || kind === EVENT_NMI) {
       if (!this.traceInt) return;
@@ -229,7 +300,9 @@ export class Machine {
       if (!this.traceExc) return;
       what = kind === EVENT_EXCEPTION ? 'exception' : 'software-interrupt';
     }
-    this.emitter.emit('event', { kind: what, vector, errorCode, rip, cs, icount: this.cpu.icount });
+    const event: DeliveredEvent = { kind: what, vector, errorCode, rip, cs, icount: p.cpu.icount };
+    if (this.processors.length > 1) event.cpu = p.index;
+    this.emitter.emit('event', event);
   }
 
   // ---- boot ----------------------------------------------------------------------------------
@@ -241,6 +314,14 @@ export class Machine {
   boot(image: BootImage): MultibootBoot {
     const info = loadMultiboot(this.board.memory, { kernelName: image.kernelName, kernel: image.kernel, cmdline: image.cmdline, modules: image.modules });
     applyEntryState(this.cpu, info.entry);
+    for (const p of this.processors) {
+      if (p.index === 0) continue;
+      p.powerOnWaiting();
+      p.initPending = false;
+      p.sipiPending = -1;
+    }
+    this.turn = 0;
+    this.quantumLeft = SMP_QUANTUM;
     this.bootInfo = info;
     this.finished = undefined;
     this.requested = undefined;
@@ -252,7 +333,7 @@ export class Machine {
   /** Asks a run in progress to return 'paused' at the next slice boundary (safe from callbacks). */
   pause(): void {
     this.pauseRequested = true;
-    this.cpu.stop();
+    this.running.cpu.stop();
   }
 
   /** Feed bytes to a serial port's receiver (0 = COM1). */
@@ -260,20 +341,26 @@ export class Machine {
     this.board.uarts[port].receive(bytes);
   }
 
-  /** Instructions retired since power-on. */
+  /** Instructions retired since power-on (by all processors together). */
   get instructions(): number {
-    return this.cpu.icount;
+    const ps = this.processors;
+    if (ps.length === 1) return this.cpu.icount;
+    let n = 0;
+    for (const p of ps) n += p.cpu.icount;
+    return n;
   }
 
   run(opts: RunOptions = {}): MachineStop {
-    const stop = this.loop(opts.budget ?? Infinity, opts.maxInstructions ?? Infinity, opts.timeoutMs);
+    const budget = opts.budget ?? Infinity;
+    const max = opts.maxInstructions ?? Infinity;
+    const stop = this.processors.length === 1 ? this.loop(budget, max, opts.timeoutMs) : this.loopSmp(budget, max, opts.timeoutMs, false);
     this.emitter.emit('stop', stop);
     return stop;
   }
 
-  /** Execute one instruction (sleeping through a HLT to the interrupt that ends it). */
+  /** Execute one instruction of processor 0 (sleeping through a HLT to the interrupt that ends it). */
   step(): MachineStop {
-    let stop = this.loop(1, Infinity, undefined);
+    let stop = this.processors.length === 1 ? this.loop(1, Infinity, undefined) : this.loopSmp(1, Infinity, undefined, true);
     if (stop.kind === 'budget') stop = { kind: 'step' };
     this.emitter.emit('stop', stop);
     return stop;
@@ -296,6 +383,10 @@ export class Machine {
       if (left <= 0) return { kind: 'budget' };
       if (performance.now() > deadline) return { kind: 'timeout', ms: timeoutMs ?? 0 };
       if (clock.now >= clock.nextDeadline) clock.runDue();
+      if (this.signalled) {
+        const stop = this.takeSignals();
+        if (stop !== undefined) return stop;
+      }
 
       let n = Math.min(left, maxInstructions - cpu.icount, MAX_SLICE, clock.instructionsUntilNextEvent());
       if (n <= 0) n = 1;
@@ -334,6 +425,145 @@ export class Machine {
   }
 
   /**
+   * The run loop of a multiprocessor (see the file comment): the processor whose turn it is
+   * runs until its quantum, the budget, the next timer deadline or an event ends the slice.
+   * `budget` and `maxInstructions` count the instructions of all processors; with `step0`
+   * the call instead ends once processor 0 has executed one instruction.
+   */
+  private loopSmp(budget: number, maxInstructions: number, timeoutMs: number | undefined, step0: boolean): MachineStop {
+    if (this.finished !== undefined) return this.finished;
+    const procs = this.processors;
+    const count = procs.length;
+    const clock = this.board.clock;
+    const bus = this.board.apicBus;
+    const cpu0 = procs[0].cpu;
+    const start = this.instructions;
+    const start0 = cpu0.icount;
+    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    this.pauseRequested = false;
+    for (;;) {
+      if (this.pauseRequested) {
+        this.pauseRequested = false;
+        return { kind: 'paused' };
+      }
+      const total = this.instructions;
+      if (total >= maxInstructions) return { kind: 'instruction-limit', instructions: total };
+      if (step0 ? cpu0.icount !== start0 : total - start >= budget) return { kind: 'budget' };
+      if (performance.now() > deadline) return { kind: 'timeout', ms: timeoutMs ?? 0 };
+      if (clock.now >= clock.nextDeadline) clock.runDue();
+      if (this.signalled) {
+        const stop = this.takeSignals();
+        if (stop !== undefined) return stop;
+      }
+
+      // Whose turn: the current processor while its quantum lasts and it can run, else the next that can.
+      let p = procs[this.turn];
+      if (this.quantumLeft <= 0 || !p.runnable()) {
+        let k = 1;
+        for (; k <= count; k++) {
+          const q = procs[(this.turn + k) % count];
+          if (q.runnable()) break;
+        }
+        if (k > count) {
+          const stop = this.sleepSmp();
+          if (stop !== undefined) return stop;
+          continue;
+        }
+        this.turn = (this.turn + k) % count;
+        this.quantumLeft = SMP_QUANTUM;
+        p = procs[this.turn];
+      }
+      if (this.running !== p) {
+        this.running = p;
+        clock.attach(p.cpu); // the time base goes on counting with this processor's instructions
+        if (bus !== undefined) bus.current = p.index;
+      }
+
+      const cpu = p.cpu;
+      const own = step0 ? (p.index === 0 ? 1 : maxInstructions - total) : Math.min(budget - (total - start), maxInstructions - total);
+      let n = Math.min(this.quantumLeft, own, MAX_SLICE, clock.instructionsUntilNextEvent());
+      if (n <= 0) n = 1;
+      const before = cpu.icount;
+      clock.sliceEnd = clock.now + n;
+      const reason = cpu.run(n);
+      clock.sliceEnd = -Infinity;
+      const used = cpu.icount - before;
+      this.quantumLeft -= used;
+      if (used !== 0) {
+        this.haltStart = -1;
+        if (p.index === 0) this.haltAnnounced = false;
+      }
+
+      const requested = this.requested;
+      if (requested !== undefined) {
+        this.requested = undefined;
+        this.finished = requested;
+        return requested;
+      }
+      switch (reason) {
+        case 'budget':
+        case 'stop':
+          continue;
+        case 'breakpoint':
+          return { kind: 'breakpoint', address: cpu.rip, cpu: p.index };
+        case 'triple-fault':
+          this.finished = { kind: 'triple-fault', chain: [...cpu.faultChain], cpu: p.index };
+          return this.finished;
+        case 'exception': {
+          const f = cpu.lastFault;
+          return { kind: 'exception', vector: f?.vector ?? -1, errorCode: f?.errorCode ?? -1, detail: f?.detail ?? '', cpu: p.index };
+        }
+        case 'halt':
+          // HLT or wait-for-SIPI: the turn passes on (runnable() says when it may run again).
+          if (p.index === 0 && !this.haltAnnounced && cpu.halted && !cpu.waitForSipi) {
+            this.haltAnnounced = true;
+            this.emitter.emit('halt', { rip: cpu.rip, interruptsEnabled: (getFlags(cpu) & IF) !== 0 });
+          }
+          this.quantumLeft = 0;
+          continue;
+      }
+    }
+  }
+
+  /**
+   * No processor can run: every one is halted or waits for a SIPI. Jump virtual time to the
+   * next timer event or VMX-preemption-timer expiry, or say why nothing can ever wake any of
+   * them (the multiprocessor form of `sleep`).
+   */
+  private sleepSmp(): MachineStop | undefined {
+    const clock = this.board.clock;
+    if (this.haltStart < 0) this.haltStart = clock.now;
+    let timerAt = Infinity;
+    let interruptsWake = false;
+    for (const p of this.processors) {
+      if (p.interruptsWake) interruptsWake = true;
+      const v = p.cpu.vmx;
+      if (v !== undefined && p.cpu.halted && !p.cpu.waitForSipi) {
+        const t = v.haltTimerDeadline();
+        if (t !== Infinity) timerAt = Math.min(timerAt, clock.nowAtTsc(t));
+      }
+    }
+    if (timerAt !== Infinity && (timerAt <= clock.nextDeadline || !interruptsWake)) {
+      if (clock.nextDeadline <= timerAt) clock.skipToNextEvent();
+      else clock.advance(Math.max(1, timerAt - clock.now));
+      return undefined;
+    }
+    const cpu0 = this.cpu;
+    const where = `CPU 0 ${cpu0.waitForSipi ? 'waits for a SIPI' : `is halted at 0x${cpu0.rip.toString(16)}`}`;
+    if (!interruptsWake) {
+      return { kind: 'halted-forever', why: `every processor is halted with interrupts disabled (IF=0) or waits for a SIPI, and no NMI is pending (${where})` };
+    }
+    if (clock.nextDeadline === Infinity || clock.now - this.haltStart > this.idleLimit) {
+      if (this.hostInputOpen) return { kind: 'waiting-for-input' };
+      if (clock.nextDeadline === Infinity) return { kind: 'halted-forever', why: `every processor is halted, no timer is running and no input can arrive (${where})` };
+      const s = this.idleLimit / clock.instructionsPerSecond;
+      return { kind: 'halted-forever', why: `every processor is halted: no interrupt was delivered in ${s} s of virtual time (are the timers' interrupts masked?) (${where})` };
+    }
+    clock.skipToNextEvent();
+    return undefined;
+  }
+
+  /**
    * The CPU is halted (SDM Vol. 2 HLT: it resumes on an interrupt, NMI, SMI or reset).
    * Jump virtual time to the next timer event; or say why nothing can wake it. In VMX
    * non-root operation two more things end a halt, both with a VM exit that the CPU's
@@ -351,6 +581,7 @@ export class Machine {
       this.haltStart = clock.now;
       this.emitter.emit('halt', { rip: cpu.rip, interruptsEnabled: ifSet });
     }
+    if (cpu.waitForSipi) return { kind: 'halted-forever', why: `the processor waits for a SIPI (its guest entered the wait-for-SIPI activity state) and there is no other processor to send one` };
     if (hub.nmiPending) return undefined;
     const vmx = cpu.vmx;
     const interruptsWake = ifSet || (vmx !== undefined && vmx.interruptsExit());
@@ -382,8 +613,10 @@ export class Machine {
 
   // ---- state queries ---------------------------------------------------------------------------
 
-  registers(): RegisterSnapshot {
-    const c = this.cpu;
+  /** The registers of processor `index` (default 0, the bootstrap processor). */
+  registers(index = 0): RegisterSnapshot {
+    const c = this.processors[index]?.cpu;
+    if (c === undefined) throw new RangeError(`there is no processor ${index} (the machine has ${this.processors.length})`);
     const gprs: Record<string, bigint> = {};
     for (let n = 0; n < 16; n++) gprs[gprName(n, 8)] = toBig(c.regs[2 * n], c.regs[2 * n + 1]);
     const seg = (s: number): SegmentSnapshot => ({ selector: c.segSel[s], base: toBig(c.segBaseLo[s], c.segBaseHi[s]), limit: c.segLimit[s], accessRights: c.segAr[s] });
@@ -403,6 +636,7 @@ export class Machine {
       mode: MODE_NAMES[c.mode] ?? `mode ${c.mode}`,
       cpl: c.cpl,
       halted: c.halted,
+      waitForSipi: c.waitForSipi,
       instructions: c.icount,
     };
   }

@@ -59,6 +59,8 @@ const CLASS_TEXT: Readonly<Record<RegInfo['cls'], string>> = {
   cr: 'control register',
   dr: 'debug register',
   rip: 'instruction pointer (for RIP-relative addressing)',
+  st: 'x87 stack register ST',
+  xmm: 'SSE register',
 };
 
 export function registerHover(name: string): string | undefined {

@@ -22,6 +22,7 @@ const OPERAND_TEXT: Readonly<Record<OperandCode, string>> = {
   EAX: '%eax', ECX: '%ecx', EDX: '%edx',
   Xb: '(%rsi)', Xv: '(%rsi)', Xz: '(%rsi)', Yb: '%es:(%rdi)', Yv: '%es:(%rdi)', Yz: '%es:(%rdi)', XLb: '(%rbx)',
   '1': '1', ES: '%es', CS: '%cs', SS: '%ss', DS: '%ds', FS: '%fs', GS: '%gs',
+  ST: '%st', STi: '%st(i)', AX: '%ax', Mt: 'm80', Vx: 'xmm', Wx: 'xmm/m128', Wq: 'xmm/m64', Wd: 'xmm/m32', Ux: 'xmm',
 };
 
 const SUFFIXES = ['b', 'w', 'l', 'q'];

@@ -18,7 +18,7 @@ interface Case {
   append?: string;
 }
 
-const COMPARED: readonly string[] = ['tests/apic', 'tests/integer', 'tests/interrupts', 'tests/pagefault', 'tests/realmode', 'tests/syscall', 'tests/timers', 'tests/tlb'];
+const COMPARED: readonly string[] = ['tests/apic', 'tests/debug', 'tests/integer', 'tests/interrupts', 'tests/pagefault', 'tests/realmode', 'tests/syscall', 'tests/timers', 'tests/tlb'];
 
 /** QEMU's CPU model for the comparison (see the file comment). */
 const QEMU_CPU = 'max,-bmi1';

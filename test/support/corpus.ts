@@ -47,6 +47,10 @@ function regs(size: Size, mode: CorpusMode): string[] {
   return out;
 }
 
+function xmms(mode: CorpusMode): string[] {
+  return Array.from({ length: mode === 64 ? 16 : 8 }, (_, i) => `%xmm${i}`);
+}
+
 /** Rotating lists for each operand code at operand size `s`; undefined = not generated. */
 function slot(code: OperandCode, s: Size, mode: CorpusMode, form: OpcodeForm): string[] | undefined {
   const mems = MEMS[mode];
@@ -85,6 +89,13 @@ function slot(code: OperandCode, s: Size, mode: CorpusMode, form: OpcodeForm): s
     case 'rAX': return [`%${gprName(0, s)}`];
     case '1': return ['$1', ''];
     case 'ES': case 'CS': case 'SS': case 'DS': case 'FS': case 'GS': return [`%${code.toLowerCase()}`];
+    case 'ST': return ['%st'];
+    case 'STi': return [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `%st(${i})`);
+    case 'AX': return ['%ax'];
+    case 'Mt': return mems;
+    case 'Vx': return xmms(mode).slice().reverse();
+    case 'Ux': return xmms(mode);
+    case 'Wx': case 'Wq': case 'Wd': return [...xmms(mode), ...mems];
     default: return undefined;
   }
 }
@@ -95,7 +106,7 @@ function sizesOf(form: OpcodeForm, mode: CorpusMode): Size[] {
   if (!usesV) return [4];
   if (form.f64) return [mode === 64 ? 8 : 4];
   // GNU as has no 16-bit movzw/movsw/bswap/bound, nor 64-bit lss/lfs/lgs (AMD64 lacks them).
-  const no16 = form.ops[1] === 'Ew' || form.ops[0] === 'Zy' || form.mnem === 'bound';
+  const no16 = form.ops[1] === 'Ew' || form.ops[0] === 'Zy' || form.mnem === 'bound' || form.ops.includes('Ey') || form.ops.includes('Gy');
   if (mode !== 64) return no16 ? [4] : [2, 4];
   if (form.rexW) return [8];
   if (no16) return [4, 8];
@@ -105,7 +116,8 @@ function sizesOf(form: OpcodeForm, mode: CorpusMode): Size[] {
   return [2, 4, 8];
 }
 
-const isRegText = (t: string): boolean => /^\*?%/.test(t) && !t.includes(':');
+/** A general (or segment) register: the x87 and XMM registers say nothing about the operand size. */
+const isRegText = (t: string): boolean => /^\*?%/.test(t) && !t.includes(':') && !/^%(st|xmm)/.test(t);
 const needsRex = (t: string): boolean => /%(r(8|9|1[0-5])|spl|bpl|sil|dil)/.test(t);
 const isHighByte = (t: string): boolean => /^%[a-d]h$/.test(t);
 
@@ -125,7 +137,7 @@ function genericLines(form: OpcodeForm, s: Size, mode: CorpusMode): string[] {
     let mnem = form.mnem;
     if (form.sizeNames) mnem = form.sizeNames[s === 2 ? 0 : s === 4 ? 1 : 2];
     else if (form.sfx === 'always') mnem += LETTER[s];
-    else if (!anyReg && form.sfx === 'mem') mnem += form.ops.includes('Eb') ? 'b' : LETTER[s];
+    else if (!anyReg && (form.sfx === 'mem' || form.sfx === 'mem64')) mnem += form.ops.includes('Eb') ? 'b' : LETTER[s];
     else if (form.sfx === 'opsz') {
       const noGpr = ops.every((t) => !isRegText(t) || /^%[c-gs]s$/.test(t));
       const hasMem = ops.some((t) => t !== '' && !isRegText(t) && !t.startsWith('$'));
@@ -190,6 +202,15 @@ function specialLines(form: OpcodeForm, mode: CorpusMode): string[] | undefined 
     for (const r of regsAt) {
       for (const a of addrs.slice(0, mode === 64 ? 1 : 2)) out.push(ops[0][0] === 'O' ? `${mn} ${r},${a}` : `${mn} ${a},${r}`);
     }
+    return out;
+  }
+  if (form.sfx === 'env' || form.waitName !== undefined) {
+    // x87 forms with a waiting spelling (finit) and/or the s/l image-size letters (fnstenvs).
+    const base = genericLines(form, 4, mode);
+    const out = [...base];
+    const names = form.waitName !== undefined ? [form.waitName] : [];
+    if (form.sfx === 'env') for (const n of [m, ...names]) names.push(`${n}s`, `${n}l`);
+    for (const n of names) out.push(...base.slice(0, 6).map((l) => n + l.slice(m.length)));
     return out;
   }
   if (ops.length === 0 && (form.sfx === 'opsz' || form.sizeNames)) {

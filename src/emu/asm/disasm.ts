@@ -57,6 +57,8 @@ interface Usage {
 
 interface Ctx {
   readonly form: OpcodeForm;
+  /** FWAIT precedes the instruction: x87 forms take their waiting name (finit for fninit). */
+  readonly wait: boolean;
   readonly mode: CodeMode;
   readonly address: bigint;
   readonly symbolize?: Symbolizer;
@@ -90,7 +92,7 @@ function useOpsize(ctx: Ctx): void {
     if (!f.d64) useRexW(ctx);
     return;
   }
-  if (insn.prefixes & PFX_OPSIZE && insn.mandatory !== 0x66) ctx.use.opsize = true;
+  if (insn.prefixes & PFX_OPSIZE && insn.mandatory !== 0x66 && !f.no66) ctx.use.opsize = true;
 }
 
 /** For 16/32-bit-only operands (eAX, Xz, Yz): only a 66 prefix can decide the size. */
@@ -300,6 +302,18 @@ function operandText(code: OperandCode, ctx: Ctx): string {
     case 'Ap':
       useOpsize(ctx);
       return `$${hex(insn.imm2)},$${hex(insn.imm >>> 0)}`;
+    case 'ST': return '%st';
+    // x87 register forms ignore REX.B: objdump names ST(rm & 7) and prints the REX as unused.
+    case 'STi': return `%st(${insn.rm & 7})`;
+    case 'AX': return '%ax';
+    case 'Mt': return memoryText(ctx);
+    case 'Vx':
+      useRexR(ctx);
+      return `%xmm${insn.reg}`;
+    case 'Wx': case 'Wq': case 'Wd': case 'Ux':
+      if (insn.mod !== 3) return memoryText(ctx);
+      useRexB(ctx);
+      return `%xmm${insn.rm}`;
   }
 }
 
@@ -340,7 +354,7 @@ function mnemonicText(ctx: Ctx): string {
     ctx.use.adsize = true;
     return f.addrNames[insn.addrSize === 2 ? 0 : insn.addrSize === 4 ? 1 : 2];
   }
-  let name = f.mnem;
+  let name = ctx.wait && f.waitName !== undefined ? f.waitName : f.mnem;
   if (f.amovabs && insn.addrSize === 8) name = 'movabs';
   switch (f.sfx) {
     case 'none': return name;
@@ -361,13 +375,19 @@ function mnemonicText(ctx: Ctx): string {
       if (ctx.mode !== 64) return name;
       useRexW(ctx);
       return name + sizeLetter(insn.opSize);
+    case 'env': {
+      useOpsize(ctx);
+      if (insn.opSize === (ctx.mode === 16 ? 2 : 4)) return name;
+      return name + (insn.opSize === 2 ? 's' : 'l');
+    }
     case 'adsz': {
       ctx.use.adsize = true;
       const def = ctx.mode === 16 ? 2 : ctx.mode === 32 ? 4 : 8;
       return insn.addrSize !== def ? name + sizeLetter(insn.addrSize) : name;
     }
+    case 'mem64':
     case 'mem': {
-      if (ctx.use.register) return name;
+      if (ctx.use.register || (f.sfx === 'mem64' && ctx.mode !== 64)) return name;
       const sized = f.ops.find((o) => o === 'Eb' || o === 'Ev');
       return sized === 'Eb' ? `${name}b` : name + sizeLetter(insn.opSize);
     }
@@ -452,20 +472,37 @@ export function disassemble(bytes: Uint8Array, offset: number, address: bigint, 
     }
   }
   const ok = decode(bytes, offset, mode as DecodeMode, insn);
-  // fwait followed by an x87 instruction prints as one instruction (fstsw etc.): not modelled.
-  let x87 = false;
   if (ok && insn.map === 0 && insn.opcode === 0x9b) {
+    // objdump takes FWAIT before an x87 opcode (with any prefixes and further FWAITs in
+    // between) as a prefix of that instruction and prints the two as one: under the form's
+    // waiting name where it has one (9B DB E3 `finit`), else under its own (9B D9 00 `flds`).
     let q = offset + insn.length;
-    while (q < bytes.length && q < offset + 15 && isPrefix(bytes[q], mode)) q++;
-    x87 = q < bytes.length && (bytes[q] & 0xf8) === 0xd8;
+    while (q < bytes.length && q < offset + 15 && (isPrefix(bytes[q], mode) || bytes[q] === 0x9b)) q++;
+    if (q < bytes.length && (bytes[q] & 0xf8) === 0xd8) return withWait(bytes, offset, q, address, mode, symbolize);
   }
-  if (!ok || x87) {
+  return decoded(ok, bytes, offset, address, mode, symbolize, false);
+}
+
+/** The instruction at `offset` whose FWAIT bytes (before the x87 opcode at `opcodeAt`) objdump merges into it. */
+function withWait(bytes: Uint8Array, offset: number, opcodeAt: number, address: bigint, mode: CodeMode, symbolize: Symbolizer | undefined): Disassembled {
+  const kept: number[] = [];
+  for (let i = offset; i < opcodeAt; i++) if (bytes[i] !== 0x9b) kept.push(bytes[i]);
+  const waits = opcodeAt - offset - kept.length;
+  const copy = Uint8Array.from([...kept, ...bytes.subarray(opcodeAt, Math.min(bytes.length, opcodeAt + 15))]);
+  const ok = decode(copy, 0, mode as DecodeMode, insn);
+  const r = decoded(ok, copy, 0, address, mode, symbolize, true);
+  return { length: r.length + waits, text: r.text };
+}
+
+/** objdump's text for the instruction decode() just read into `insn`; `wait`: print waiting x87 names. */
+function decoded(ok: boolean, bytes: Uint8Array, offset: number, address: bigint, mode: CodeMode, symbolize: Symbolizer | undefined, wait: boolean): Disassembled {
+  if (!ok) {
     const names = unusedPrefixNames(bytes, offset, mode, undefined, false);
     return { length: insn.length, text: [...names, '(bad)'].join(' ') };
   }
   const form = OPCODES[insn.entry];
   const ctx: Ctx = {
-    form, mode, address, symbolize,
+    form, mode, address, symbolize, wait,
     use: { rex: 0, opsize: false, adsize: false, seg: false, register: false, lock: false, comment: '' },
   };
   if (form.rexW) useRexW(ctx);

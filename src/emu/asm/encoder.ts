@@ -31,6 +31,8 @@ interface Candidate {
   readonly nameSize?: 16 | 32 | 64;
   /** jecxz, loopl: the spelling names the address size (the CX/ECX/RCX counter). */
   readonly addrSize?: 16 | 32 | 64;
+  /** finit, fstsw: the waiting x87 spelling, FWAIT (9B) first (opcodes.ts `wait=`). */
+  readonly wait?: boolean;
 }
 
 function formsNamed(name: string): readonly OpcodeForm[] {
@@ -40,7 +42,14 @@ function formsNamed(name: string): readonly OpcodeForm[] {
 const SIZES = [16, 32, 64] as const;
 
 /** Operand size named by cbtw/cwtl/cltq-style mnemonics, address size by jcxz/jecxz/jrcxz. */
-function spelledSizes(form: OpcodeForm, name: string): { nameSize?: 16 | 32 | 64; addrSize?: 16 | 32 | 64 } {
+function spelledSizes(form: OpcodeForm, name: string): { nameSize?: 16 | 32 | 64; addrSize?: 16 | 32 | 64; wait?: boolean } {
+  if (form.waitName !== undefined || form.sfx === 'env') {
+    // x87 spellings (opcodes.ts spellings()): [f]name[s|l]; s = 16-bit, l = 32-bit image.
+    const wait = form.waitName !== undefined && name.startsWith(form.waitName) && !name.startsWith(form.mnem);
+    const stem = wait ? form.waitName! : form.mnem;
+    const letter = name.slice(stem.length);
+    return { nameSize: letter === 's' ? 16 : letter === 'l' ? 32 : undefined, wait };
+  }
   const i = form.sizeNames?.indexOf(name) ?? -1;
   const j = form.addrNames?.indexOf(name) ?? -1;
   return { nameSize: i < 0 ? undefined : SIZES[i], addrSize: j < 0 ? undefined : SIZES[j] };
@@ -201,7 +210,7 @@ export function encodeInstruction(insn: Instruction, opts: EncodeOptions): Encod
     ctx.branchAddrSize = c.addrSize;
     const r = quickMatch(c.form, ops, ctx, commutative, warnings);
     if (r === undefined || r instanceof Mismatch) continue;
-    const enc = emitPlan(r.plan, prefixes, mode, name);
+    const enc = emitPlan(r.plan, prefixes, mode, name, c.wait === true);
     return { bytes: enc.bytes, fixups: enc.fixups, warnings: r.warnings };
   }
   const mismatches: Mismatch[] = [];

@@ -109,8 +109,16 @@ function parseOperand(ts: TokenStream): ParsedOperand {
   }
   let seg: RegInfo | undefined;
   if (t.k === 'reg') {
-    const r = register(t);
+    let r = register(t);
     ts.next();
+    // %st(i): the x87 register i of the stack (SDM Vol. 1 §8.1.2), written with parentheses.
+    const i = ts.peek(1);
+    if (r.cls === 'st' && ts.isOp('(') && i?.k === 'num' && ts.isOp(')', 2)) {
+      const st = lookupRegister(`st(${i.v})`);
+      if (!st) throw new SyntaxError_(`bad register name \`%st(${i.v})'`, t.col);
+      ts.next(); ts.next(); ts.next();
+      r = st;
+    }
     if (!ts.isOp(':')) return { kind: 'reg', reg: r, indirect, col };
     if (r.cls !== 'seg') throw new SyntaxError_(`\`%${t.s}' is not a segment register`, t.col);
     ts.next();

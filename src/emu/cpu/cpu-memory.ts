@@ -25,6 +25,8 @@ const TWO32 = 4294967296;
 /** 2^-32: multiplying an exact multiple of 2^32 by it is exact, and cheaper than dividing. */
 const INV32 = 1 / 4294967296;
 const NO_PAGE = new Uint8Array(4096);
+/** Fills remembered for a partial flush (flushSoftTlb). */
+const FILL_LIST = 32;
 
 export class CpuMemory extends CpuState {
   readonly mem: PhysicalMemory;
@@ -56,6 +58,12 @@ export class CpuMemory extends CpuState {
   private readonly wTagHi = new Int32Array(TLB_SIZE);
   private readonly wPage: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_PAGE);
   private readonly wPfn = new Int32Array(TLB_SIZE).fill(-1);
+  /**
+   * Slots filled since the last flush (reads: i, writes: TLB_SIZE + i), so that a flush (two
+   * per VM exit round trip, issue 4) touches only those; past FILL_LIST fills it clears all.
+   */
+  private readonly filled = new Int32Array(FILL_LIST);
+  private filledCount = 0;
 
   constructor(mem: PhysicalMemory, mmu: Translator) {
     super();
@@ -83,9 +91,19 @@ export class CpuMemory extends CpuState {
   flushSoftTlb(): void {
     this.fetchRipBase = NaN;
     this.seenInvalidations = this.mmu.tlbInvalidations;
-    this.rTagLo.fill(INVALID_TAG);
-    this.wTagLo.fill(INVALID_TAG);
-    this.wPfn.fill(-1);
+    const n = this.filledCount;
+    if (n <= FILL_LIST) {
+      for (let k = 0; k < n; k++) {
+        const i = this.filled[k];
+        if (i < TLB_SIZE) this.rTagLo[i] = INVALID_TAG;
+        else { this.wTagLo[i - TLB_SIZE] = INVALID_TAG; this.wPfn[i - TLB_SIZE] = -1; }
+      }
+    } else {
+      this.rTagLo.fill(INVALID_TAG);
+      this.wTagLo.fill(INVALID_TAG);
+      this.wPfn.fill(-1);
+    }
+    this.filledCount = 0;
   }
 
   /** Drops cached write pointers to physical frame `pfn` (it now holds decoded code). */
@@ -147,7 +165,7 @@ export class CpuMemory extends CpuState {
       return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
     }
     if ((lo & 0xfff) <= 4088) {
-      const phys = this.fillRead(lo, hi);
+      const phys = this.fillRead(lo, hi, 8);
       if (phys < 0) return this.rd64(lo, hi);
       if (phys >= TWO32) { this.vHi = -1; return -1; }
       this.vHi = this.mem.read32(phys + 4);
@@ -176,7 +194,7 @@ export class CpuMemory extends CpuState {
 
   private rdSlow(lo: number, hi: number, size: number): number {
     if ((lo & 0xfff) + size > 4096) return this.rdBytes(lo, hi, size);
-    const phys = this.fillRead(lo, hi);
+    const phys = this.fillRead(lo, hi, size);
     if (phys < 0) return this.rdSize(lo, hi, size);
     if (phys >= TWO32) return size === 4 ? -1 : size === 2 ? 0xffff : 0xff; // nothing decodes it: open bus
     const m = this.mem;
@@ -184,18 +202,22 @@ export class CpuMemory extends CpuState {
   }
 
   /**
-   * Translates for a read and caches the page when it is RAM; returns -1 when the page was
-   * cached (the caller retries the fast path), else the physical address to access directly.
+   * Translates for a read of `size` bytes and caches the page when it is RAM; returns -1 when
+   * the page was cached (the caller retries the fast path), else the physical address to
+   * access directly. Pages holding an enabled data breakpoint are never cached (debug-registers.ts).
    */
-  private fillRead(lo: number, hi: number): number {
+  private fillRead(lo: number, hi: number, size: number): number {
     const phys = this.translate(lo, hi, ACC_READ, this.cpl);
     if (phys >= TWO32) return phys;
+    if (this.debug.watchCount !== 0 && this.debug.watchAccess(lo, hi, size, false, this.long64)) { this.attention = true; return phys; }
     const page = this.mem.pageForRead(Math.floor(phys / 4096));
     if (page === undefined) return phys;
     const i = (lo >>> 12) & TLB_MASK;
     this.rTagLo[i] = lo & -4096;
     this.rTagHi[i] = hi;
     this.rPage[i] = page;
+    if (this.filledCount < FILL_LIST) this.filled[this.filledCount] = i;
+    this.filledCount++;
     return -1;
   }
 
@@ -267,11 +289,13 @@ export class CpuMemory extends CpuState {
     const phys = this.translate(lo, hi, ACC_WRITE, this.cpl);
     if (phys >= TWO32) return;
     const pfn = Math.floor(phys / 4096);
-    const page = this.mem.pageForWrite(pfn);
+    // A page holding an enabled data breakpoint is written directly, never cached (debug-registers.ts).
+    const watched = this.debug.watchCount !== 0 && this.debug.watchAccess(lo, hi, size, true, this.long64);
+    const page = watched ? undefined : this.mem.pageForWrite(pfn);
     const m = this.mem;
     if (page === undefined) {
       if (size === 1) m.write8(phys, v); else if (size === 2) m.write16(phys, v); else m.write32(phys, v);
-      this.attention = true; // MMIO (or a code page): interrupt state may have changed
+      this.attention = true; // MMIO, a code page (interrupt state may have changed) or a data breakpoint
       return;
     }
     const i = (lo >>> 12) & TLB_MASK;
@@ -279,6 +303,8 @@ export class CpuMemory extends CpuState {
     this.wTagHi[i] = hi;
     this.wPage[i] = page;
     this.wPfn[i] = pfn;
+    if (this.filledCount < FILL_LIST) this.filled[this.filledCount] = TLB_SIZE + i;
+    this.filledCount++;
     this.wrSize(lo, hi, size, v, 0);
   }
 

@@ -43,7 +43,8 @@ import { decode, DecodedInsn, PFX_LOCK, PFX_OPSIZE, type DecodeMode } from './de
 import { CpuMemory } from './cpu-memory';
 import { BREAKPOINT_VECTOR, CpuFault, GP, VMEXIT_VECTOR } from './fault';
 import type { Vmx } from '../vmx/vmx';
-import { IF, VM } from './flags';
+import { IF, RF, TF, VM } from './flags';
+import { debugRegistersChanged, deliverDebugTraps, instructionBreakpoints, ioBreakpoints, singleStep } from './debug';
 import { buildHandlers, INVALID_ENTRY, isLockable, isNearBranchJz, type Handler } from './handlers/index';
 import { deliverEvent, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI } from './exceptions';
 import {
@@ -140,6 +141,15 @@ export class Cpu extends CpuMemory {
   onEvent: ((kind: number, vector: number, errorCode: number, rip: number, cs: number) => void) | undefined = undefined;
   /** Local APIC ID reported by CPUID. */
   apicId = 0;
+  /** Logical processors of the machine, as CPUID.01H:EBX[23:16] reports them (machine/processor.ts). */
+  logicalProcessors = 1;
+  /**
+   * The other logical processors sharing this memory (SMP, machine/processor.ts). Decoded code is
+   * cached per processor but marked per frame in the shared memory: a frame one of them marks
+   * as code loses every processor's write fast path, and only the last one to drop its
+   * decoded copy lets writes take the fast path again.
+   */
+  peers: readonly Cpu[] = [];
   /** CPUID.1:ECX.VMX, set by the VMX implementation. */
   vmxAvailable = false;
   /** VMX (issue 4, src/emu/vmx/vmx.ts attachVmx); undefined: VMX instructions raise #UD. */
@@ -206,9 +216,13 @@ export class Cpu extends CpuMemory {
     this.cr0 = 0x60000010; this.cr2 = 0; this.cr3Lo = 0; this.cr3Hi = 0; this.cr4 = 0; this.cr8 = 0;
     this.efer = 0;
     this.dr.fill(0); this.dr6 = 0xffff0ff0; this.dr7 = 0x400;
+    this.debug.pending = 0;
+    debugRegistersChanged(this);
     this.halted = false;
+    this.waitForSipi = false;
     this.interruptShadow = false;
     this.faultChain.length = 0;
+    this.fpu.reset();
     resetMsrs(this);
     this.vmx?.reset(); // RESET leaves VMX operation (SDM Vol. 3C §23.7)
     this.pagingChanged(true);
@@ -268,12 +282,19 @@ export class Cpu extends CpuMemory {
 
   // ---- the decoded-instruction cache ---------------------------------------------------------
 
-  private dropCodePage(pfn: number): void {
+  /** A write reached code frame `pfn` (PhysicalMemory.onCodeWrite): drop what was decoded from it. */
+  dropCodePage(pfn: number): void {
     this.recyclePage(pfn);
-    this.mem.clearCode(pfn);
+    this.releaseCodePage(pfn);
     this.fetchRipBase = NaN;
     const i = this.codePages.indexOf(pfn);
     if (i >= 0) this.codePages.splice(i, 1);
+  }
+
+  /** Writes to `pfn` may take the fast path again, unless another processor still holds code decoded from it. */
+  private releaseCodePage(pfn: number): void {
+    for (const p of this.peers) if (p.icache[pfn] !== undefined) return;
+    this.mem.clearCode(pfn);
   }
 
   /** Empties a frame's decoded-instruction array and keeps it for reuse (code rewritten often, e.g. by loaders, costs no garbage). */
@@ -290,7 +311,7 @@ export class Cpu extends CpuMemory {
   flushDecodeCache(): void {
     for (const pfn of this.codePages) {
       this.recyclePage(pfn);
-      this.mem.clearCode(pfn);
+      this.releaseCodePage(pfn);
     }
     this.codePages.length = 0;
     this.fetchRipBase = NaN;
@@ -338,11 +359,17 @@ export class Cpu extends CpuMemory {
       this.codePages.push(pfn);
       this.mem.markCode(pfn);
       this.dropWritePfn(pfn);
+      for (const p of this.peers) p.dropWritePfn(pfn);
     }
     this.fetchPage = page;
     this.fetchRipBase = rip - pageOff;
     if (breakpoints) this.breakpointWindow(page, rip - pageOff);
     let d = page[pageOff];
+    if (d !== undefined && d.mode === mode) {
+      // Decoded before; only the fetch window had closed (a VM entry or exit, a TLB flush).
+      if (this.fetchPage !== page && !this.breakpoints.has(rip)) this.fetchPage[pageOff] = d;
+      return d;
+    }
     if (d === undefined) { d = new DecodedInsn(); page[pageOff] = d; }
     if (pageOff <= 4096 - 15) {
       const r = this.finishDecode(bytes, pageOff, mode, d, false);
@@ -445,7 +472,10 @@ export class Cpu extends CpuMemory {
       }
       if (this.icount >= limit) return 'budget';
       try {
-        this.execute(limit);
+        // RFLAGS.TF/RF and instruction breakpoints need per-instruction checks: a loop of their
+        // own, so that the common loop pays nothing for them (TF/RF changes and MOV DR set attention).
+        if ((this.flagsVal & (TF | RF)) !== 0 || this.debug.execEnabled !== 0) this.executeDebug(limit);
+        else this.execute(limit);
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
         const r = this.fault(e);
@@ -472,6 +502,35 @@ export class Cpu extends CpuMemory {
     }
   }
 
+  /**
+   * The inner loop while RFLAGS.TF or RF is set or an instruction breakpoint is enabled
+   * (debug.ts): instruction breakpoints before each instruction unless RF suppresses them, RF
+   * cleared once the instruction completes (SDM Vol. 3B §18.3.1.1; IRET may set it again), a
+   * single-step trap after it when TF was set at its start (§18.3.1.4).
+   */
+  private executeDebug(limit: number): void {
+    const handlers = this.handlers;
+    const dbg = this.debug;
+    while (this.icount < limit) {
+      const flags = this.flagsVal;
+      if ((flags & RF) === 0 && dbg.execEnabled !== 0) instructionBreakpoints(this);
+      const d = this.fetch();
+      this.nextRip = this.rip + d.length;
+      dbg.stepCancel = false;
+      this.flagsVal = flags & ~RF;
+      try {
+        handlers[d.entry](this, d);
+      } catch (e) {
+        this.flagsVal |= flags & RF; // not completed: RF still applies to it
+        throw e;
+      }
+      this.rip = this.nextRip;
+      this.icount++;
+      if ((flags & TF) !== 0 && !dbg.stepCancel) singleStep(this);
+      if (this.attention || ((this.flagsVal & (TF | RF)) === 0 && dbg.execEnabled === 0)) return;
+    }
+  }
+
   /** Between instructions: stop requests, interrupts, HLT. Returns a stop reason or undefined to go on. */
   private service(): StopReason | undefined {
     this.attention = false;
@@ -486,6 +545,22 @@ export class Cpu extends CpuMemory {
     }
     const nonRoot = this.nonRootService;
     if (nonRoot !== undefined && nonRoot()) return undefined;
+    if (this.waitForSipi) {
+      // Inactive until a SIPI (the machine delivers it between slices): no instruction, no interrupt.
+      this.attention = true;
+      return 'halt';
+    }
+    if (this.debug.pending !== 0) {
+      // Debug traps of the last instruction come before NMI and interrupts (SDM Vol. 3A §6.9).
+      try {
+        // In VMX non-root operation the checks below MTF wait for the #DB (non-root.ts): look again after it.
+        if (deliverDebugTraps(this) && this.nonRootService !== undefined && this.nonRootService()) return undefined;
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        const r = this.fault(e);
+        if (r !== undefined) return r;
+      }
+    }
     if (this.interruptShadow) {
       // The shadow covers exactly one instruction: look again after it.
       this.interruptShadow = false;
@@ -531,10 +606,13 @@ export class Cpu extends CpuMemory {
     if (f.vector === VMEXIT_VECTOR) return undefined; // a VM exit already left the instruction (src/emu/vmx/vm-exit.ts)
     if (f.vector === BREAKPOINT_VECTOR) return 'breakpoint';
     this.lastFault = f;
-    if (this.stopOnException) return 'exception';
+    this.debug.pending = 0; // a fault ends the instruction: its debug traps, and any MOV SS held back, are lost
+    if (this.stopOnException) { this.debug.event = 0; return 'exception'; }
     this.faultChain.length = 0;
     this.faultChain.push(f.vector);
-    return this.deliverFault(f);
+    const r = this.deliverFault(f);
+    this.debug.event = 0;
+    return r;
   }
 
   /**
@@ -584,6 +662,7 @@ export class Cpu extends CpuMemory {
   /** IN from a port (through the machine's bus; open bus when there is none). */
   portIn(port: number, size: number): number {
     this.attention = true; // a device access may change interrupt state
+    if (this.debug.ioAll !== 0) ioBreakpoints(this, port, size);
     const io = this.io;
     if (io === undefined) return size === 4 ? -1 : size === 2 ? 0xffff : 0xff;
     return io.in(port, size as 1 | 2 | 4);
@@ -592,6 +671,7 @@ export class Cpu extends CpuMemory {
   /** OUT to a port. */
   portOut(port: number, size: number, v: number): void {
     this.attention = true;
+    if (this.debug.ioAll !== 0) ioBreakpoints(this, port, size);
     this.io?.out(port, size as 1 | 2 | 4, size === 4 ? v >>> 0 : v & (size === 2 ? 0xffff : 0xff));
   }
 

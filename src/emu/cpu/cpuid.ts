@@ -1,6 +1,9 @@
 // CPUID (SDM Vol. 2 CPUID): GenuineIntel, family 6 model 0x3A (an Ivy Bridge core, the first
 // generation with every VT-x feature lvisor needs), and only the feature bits this emulator
-// really implements. Notably absent: x87/MMX/SSE (no FPU), MONITOR/MWAIT, XSAVE, BMI1/BMI2
+// really implements. FPU, FXSR, SSE and SSE2 are advertised for the x87 and SSE state, data
+// movement and integer/logic forms (handlers/x87.ts, handlers/sse.ts); their floating-point
+// arithmetic forms raise #UD "... is not emulated" rather than compute inexactly. Notably
+// absent: MMX (no MMX forms), SSE3 and later, MONITOR/MWAIT, XSAVE, BMI1/BMI2
 // (their VEX-encoded instructions are not emulated; so F3 0F BC is BSF, as on cores without
 // BMI1), PCID, SMEP/SMAP. VMX (CPUID.1:ECX bit 5) is set when the VMX implementation enables
 // `vmxAvailable`. The local APIC's bits come from the APIC itself (Cpu.apic): APIC (leaf 1
@@ -15,11 +18,11 @@ const MAX_EXTENDED = 0x80000008;
 const SIGNATURE = 0x000306a9;
 const P = PAGING_FEATURES;
 /**
- * Leaf 1 EDX: DE TSC MSR MCE CX8 SEP MTRR MCA CMOV PAT CLFSH, plus the MMU's PSE PAE PGE PSE-36
+ * Leaf 1 EDX: FPU DE TSC MSR MCE CX8 SEP MTRR MCA CMOV PAT CLFSH FXSR SSE SSE2, plus the MMU's PSE PAE PGE PSE-36
  * (APIC, bit 9, see cpuid()). MCE/MCA with IA32_MCG_CAP = 0: the machine-check architecture
  * with no error-reporting banks (msrs.ts), which never raises #MC.
  */
-const LEAF1_EDX = (1 << 2) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 11) | (1 << 12) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 19)
+const LEAF1_EDX = 1 | (1 << 24) | (1 << 25) | (1 << 26) | (1 << 2) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 11) | (1 << 12) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 19)
   | (P.pse ? 1 << 3 : 0) | (P.pae ? 1 << 6 : 0) | (P.pge ? 1 << 13 : 0) | (P.pse36 ? 1 << 17 : 0);
 /** Leaf 1 ECX: CX16 (13), MOVBE (22), POPCNT (23). */
 const LEAF1_ECX = (1 << 13) | (1 << 22) | (1 << 23);
@@ -36,6 +39,13 @@ function str4(s: string, i: number): number {
   return v;
 }
 
+/** CPUID.01H:EBX[23:16]: the logical-processor count rounded up to a power of two (SDM Vol. 2 CPUID, Vol. 3 §9.9.1). */
+function addressableIds(n: number): number {
+  let ids = 1;
+  while (ids < n) ids *= 2;
+  return ids & 0xff;
+}
+
 /** Executes CPUID for EAX=leaf, ECX=subleaf; results in regs (EAX EBX ECX EDX, upper halves cleared). */
 export function cpuid(c: Cpu, leafIn: number, subleaf: number): void {
   let leaf = leafIn >>> 0;
@@ -46,9 +56,12 @@ export function cpuid(c: Cpu, leafIn: number, subleaf: number): void {
     case 0: a = MAX_BASIC; b = str4('GenuineIntel', 0); d = str4('GenuineIntel', 4); cc = str4('GenuineIntel', 8); break;
     case 1:
       a = SIGNATURE;
-      b = (8 << 8) | (1 << 16) | (c.apicId << 24); // CLFLUSH line 8×8 bytes, one logical processor
+      // EBX: CLFLUSH line 8×8 bytes; [23:16] addressable logical-processor IDs in the package
+      // (a power of two, valid with EDX.HTT, bit 28); [31:24] initial APIC ID. Several
+      // processors are one package's logical processors, as QEMU's `-smp N` presents them.
+      b = (8 << 8) | (addressableIds(c.logicalProcessors) << 16) | (c.apicId << 24);
       cc = LEAF1_ECX | (c.vmxAvailable ? 1 << 5 : 0);
-      d = LEAF1_EDX;
+      d = LEAF1_EDX | (c.logicalProcessors > 1 ? 1 << 28 : 0);
       if (c.apic === undefined) d |= 1 << 9;
       else {
         if (c.apic.hardwareEnabled) d |= 1 << 9;

@@ -132,7 +132,7 @@ function buildTables(): void {
     const imms = f.ops.map(immKind).filter((k) => k !== IMM_NONE);
     formImm1[f.index] = imms[0] ?? IMM_NONE;
     formImm2[f.index] = imms[1] ?? IMM_NONE;
-    formUsesRm[f.index] = f.ops.some((o) => o[0] === 'E' || o[0] === 'M' || o === 'Rv') ? 1 : 0;
+    formUsesRm[f.index] = f.ops.some((o) => o[0] === 'E' || o[0] === 'M' || o[0] === 'W' || o === 'Rv') ? 1 : 0;
     const n = f.plusR ? 8 : 1;
     for (let r = 0; r < n; r++) {
       const key = f.map * 256 + f.opcode + r;
@@ -275,7 +275,15 @@ export function decode(buf: Uint8Array, offset: number, mode: DecodeMode, out: D
     out.mandatory = need;
     break;
   }
-  if (entry < 0) return invalid(out, opcodeEnd - offset);
+  if (entry < 0) {
+    // An undefined x87 escape form (DD C8, D9 /1 memory, ...): objdump counts its ModRM
+    // byte and address bytes in the `(bad)`, as the escape opcodes always take a ModRM.
+    if (map === 0 && (b & 0xf8) === 0xd8) {
+      const e = mod === 3 ? p : decodeMemory(buf, p, end, modrm, rex, mode, (prefixes & PFX_ADSIZE) !== 0 ? (mode === 64 ? 4 : mode === 32 ? 2 : 4) : mode === 64 ? 8 : mode === 32 ? 4 : 2, out);
+      return invalid(out, (e < 0 ? end : e) - offset);
+    }
+    return invalid(out, opcodeEnd - offset);
+  }
   out.entry = entry;
 
   // Operand and address size (SDM Vol. 1 §3.6; Vol. 2 §2.2.1.2 and Table A-1 d64/f64).

@@ -3,7 +3,8 @@
 // Every event goes through deliverEvent, which is where VMX non-root operation will decide
 // whether the event causes a VM exit instead (cpu.ts module comment).
 import type { Cpu } from './cpu';
-import { CpuFault, GP, NP, TS, hasErrorCode } from './fault';
+import { commitDebugEvent } from './debug';
+import { CpuFault, DB, GP, NP, TS, hasErrorCode } from './fault';
 import { AC, IF, NT, RF, TF, VM, getFlags, materialize } from './flags';
 import { checkCodeDescriptor, desc, descAr, descBase, descLimit, loadCodeSegment, markAccessed, readDescriptor, sysRead32, sysWrite16, sysWrite32 } from './segments';
 import { AR_DB, AR_DPL_SHIFT, AR_UNUSABLE, AR_TYPE_EC, CS, MODE_REAL, MODE_V8086, SS, TR } from './state';
@@ -33,6 +34,7 @@ export function deliverEvent(c: Cpu, kind: number, vector: number, errorCode: nu
   if (trace !== undefined) trace(kind, vector, errorCode, c.rip, c.segSel[CS]);
   const filter = c.eventFilter;
   if (filter !== undefined && filter(kind, vector, errorCode, returnRip)) return; // VMX non-root: it caused a VM exit
+  if (vector === DB && c.debug.event !== 0) commitDebugEvent(c); // a #DB of the debug unit: DR6, DR7.GD (debug.ts)
   const ext = kind === EVENT_EXTINT || kind === EVENT_NMI || kind === EVENT_EXCEPTION ? 1 : 0;
   const pushError = kind === EVENT_EXCEPTION && hasErrorCode(vector) && errorCode >= 0;
   // The RFLAGS image saved for a fault has RF set, so that IRET back to the faulting

@@ -12,7 +12,9 @@
 //   halves, since FS/GS bases are 64-bit), limit (unsigned, in a Float64Array) and the access
 //   rights in the VMCS "segment access rights" format (SDM Vol. 3C §24.4.1 Table 24-2), so the
 //   VMX code can save and load them without conversion.
+import { DebugUnit } from './debug-registers';
 import { RF_FIXED1 } from './flags';
+import { FpuState } from './fpu';
 
 /** Segment register indices (the ModRM Sreg encoding, SDM Vol. 2 §3.1.1.3), then LDTR and TR. */
 export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5, LDTR = 6, TR = 7;
@@ -92,10 +94,12 @@ export class CpuState {
   /** Task-priority register (CR8 in 64-bit mode, bits 3:0). */
   cr8 = 0;
   efer = 0;
-  /** DR0-DR3 as numbers (linear addresses), DR6, DR7. */
+  /** DR0-DR3 as numbers (linear addresses), DR6, DR7 (SDM Vol. 3B §18.2). */
   readonly dr = new Float64Array(4);
   dr6 = 0xffff0ff0;
   dr7 = 0x400;
+  /** The debug registers decoded, and debug traps not yet delivered (debug-registers.ts, debug.ts). */
+  readonly debug = new DebugUnit();
 
   // ---- derived state, recomputed by updateMode() ----
   /** MODE_* constant. */
@@ -114,8 +118,17 @@ export class CpuState {
   readonly msrLo = new Map<number, number>();
   readonly msrHi = new Map<number, number>();
 
+  /** x87 FPU, MXCSR and XMM registers (fpu.ts). */
+  readonly fpu = new FpuState();
+
   /** HLT executed and no interrupt arrived yet. */
   halted = false;
+  /**
+   * The wait-for-SIPI state (SDM Vol. 3 §9.1.2 "Processor State After INIT", §9.4.4.1): an
+   * application processor after INIT, or a guest entered with that activity state (SDM Vol. 3C
+   * §26.6.2). Nothing runs and no interrupt is taken until a SIPI (machine/processor.ts, vmx/signals.ts).
+   */
+  waitForSipi = false;
   /** Interrupt shadow after STI / MOV SS / POP SS: interrupts are inhibited for one instruction (SDM Vol. 3 §6.8.3). */
   interruptShadow = false;
 

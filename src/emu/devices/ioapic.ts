@@ -9,7 +9,10 @@
 // ISA IRQ2 is the 8259A cascade and is not wired here. Inputs 16-23 are PCI INTx lines;
 // `setPin` drives any input directly.
 //
-// Messages go straight to the local APIC (no bus arbitration delay). Level-triggered
+// Messages go straight to the local APICs they address (no bus arbitration delay): fixed
+// and NMI messages to every APIC the destination matches, lowest priority to the matching
+// APIC with the lowest processor priority (the first such in APIC-ID order), INIT to each
+// matching APIC's processor. Level-triggered
 // entries set Remote IRR when the local APIC accepts the message and clear it when the
 // local APIC broadcasts an EOI for that vector (`eoi`); while the input stays active the
 // interrupt is sent again. Switching an entry to edge-triggered clears Remote IRR, which
@@ -55,11 +58,15 @@ const DM_EXTINT = 7;
 const DELIVERY_MODE_NAMES = ['fixed', 'lowest-priority', 'smi', 'reserved', 'nmi', 'init', 'reserved', 'extint'] as const;
 export type IoApicDeliveryMode = (typeof DELIVERY_MODE_NAMES)[number];
 
-/** What receives the IOAPIC's interrupt messages: the local APIC (`LocalApic` fits). */
+/** What receives the IOAPIC's interrupt messages: a local APIC (`LocalApic` fits). */
 export interface IoApicTarget {
   acceptsDestination(destination: number, logical: boolean): boolean;
   acceptInterrupt(vector: number, levelTriggered: boolean): void;
   acceptNmi(): void;
+  /** INIT delivery mode; absent: the message is unsupported (onUnsupportedDelivery). */
+  acceptInit?(): void;
+  /** PPR, for lowest-priority delivery (absent: 0). */
+  processorPriority?(): number;
 }
 
 export interface IoApicConfig {
@@ -96,12 +103,14 @@ export interface IoApicSnapshot {
 export class IoApic implements MmioDevice, IrqSink {
   /**
    * Called when an entry fires in a delivery mode this machine does not model (SMI, INIT
-   * to the only processor, ExtINT through the IOAPIC, reserved modes): the message is
-   * dropped and the machine can say so.
+   * to a target without `acceptInit`, ExtINT through the IOAPIC, reserved modes): the
+   * message is dropped and the machine can say so.
    */
   onUnsupportedDelivery: (pin: number, mode: IoApicDeliveryMode) => void = () => {};
   readonly base: number;
 
+  /** The local APICs on the bus, in APIC-ID order. */
+  private readonly targets: readonly IoApicTarget[];
   private id: number;
   private arbitrationId: number;
   private ioregsel = 0;
@@ -110,10 +119,8 @@ export class IoApic implements MmioDevice, IrqSink {
   /** Electrical level of each input, bit n = input n. */
   private pinLevels = 0;
 
-  constructor(
-    private readonly target: IoApicTarget,
-    config: IoApicConfig = {},
-  ) {
+  constructor(target: IoApicTarget | readonly IoApicTarget[], config: IoApicConfig = {}) {
+    this.targets = Array.isArray(target) ? target : [target as IoApicTarget];
     this.id = (config.id ?? 0) & 0xF;
     this.arbitrationId = this.id;
     this.base = config.base ?? IOAPIC_DEFAULT_BASE;
@@ -168,19 +175,38 @@ export class IoApic implements MmioDevice, IrqSink {
     const logical = (lo & RTE_DEST_LOGICAL) !== 0;
     const destination = this.high[pin] >>> 24;
     switch (mode) {
-      case DM_FIXED:
-      case DM_LOWEST:
-        // With one processor, lowest-priority arbitration picks it if it is addressed.
-        if (!this.target.acceptsDestination(destination, logical)) return;
-        if (level) this.low[pin] = lo | RTE_REMOTE_IRR;
-        this.target.acceptInterrupt(lo & RTE_VECTOR, level);
+      case DM_FIXED: {
+        let accepted = false;
+        for (const t of this.targets) {
+          if (!t.acceptsDestination(destination, logical)) continue;
+          if (level && !accepted) this.low[pin] = lo | RTE_REMOTE_IRR;
+          accepted = true;
+          t.acceptInterrupt(lo & RTE_VECTOR, level);
+        }
         return;
+      }
+      case DM_LOWEST: {
+        let best: IoApicTarget | undefined;
+        for (const t of this.targets) {
+          if (t.acceptsDestination(destination, logical) && (best === undefined || (t.processorPriority?.() ?? 0) < (best.processorPriority?.() ?? 0))) best = t;
+        }
+        if (best === undefined) return;
+        if (level) this.low[pin] = lo | RTE_REMOTE_IRR;
+        best.acceptInterrupt(lo & RTE_VECTOR, level);
+        return;
+      }
       case DM_NMI:
         // NMI is edge-sensitive whatever the trigger bit says (§3.2.4, "Delivery Mode").
-        if (this.target.acceptsDestination(destination, logical)) this.target.acceptNmi();
+        for (const t of this.targets) if (t.acceptsDestination(destination, logical)) t.acceptNmi();
+        return;
+      case DM_INIT:
+        if (this.targets.every((t) => t.acceptInit !== undefined)) {
+          for (const t of this.targets) if (t.acceptsDestination(destination, logical)) t.acceptInit!();
+          return;
+        }
+        this.onUnsupportedDelivery(pin, DELIVERY_MODE_NAMES[mode]);
         return;
       case DM_SMI:
-      case DM_INIT:
       case DM_EXTINT:
       default:
         this.onUnsupportedDelivery(pin, DELIVERY_MODE_NAMES[mode]);
@@ -297,9 +323,9 @@ export function registerIoApic(
   memory: PhysicalMemory,
   irqs: IrqRouter,
   ioapic: IoApic,
-  lapic: { onLevelEoi: (vector: number) => void },
+  lapics: { onLevelEoi: (vector: number) => void } | readonly { onLevelEoi: (vector: number) => void }[],
 ): void {
   memory.addMmio('ioapic', ioapic.base, 0x1000, ioapic);
   irqs.connect(ioapic);
-  lapic.onLevelEoi = (vector) => ioapic.eoi(vector);
+  for (const lapic of Array.isArray(lapics) ? lapics : [lapics]) lapic.onLevelEoi = (vector: number) => ioapic.eoi(vector);
 }

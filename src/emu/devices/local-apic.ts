@@ -1,4 +1,4 @@
-// The local APIC of the (single) CPU: xAPIC registers memory-mapped at IA32_APIC_BASE
+// The local APIC of a logical processor: xAPIC registers memory-mapped at IA32_APIC_BASE
 // (0xFEE00000 by default), x2APIC registers as MSRs 0x800-0x8FF, the APIC timer
 // (one-shot, periodic, TSC-deadline) and interrupt acceptance/priority. References are to
 // the Intel SDM Vol. 3A chapter 11 "Advanced Programmable Interrupt Controller (APIC)"
@@ -11,9 +11,15 @@
 // The CPU side talks to it through `InterruptHub` (interrupt pending / acknowledge) and
 // the MSR functions here: `readApicBase`/`writeApicBase`, `x2apicRead`/`x2apicWrite`,
 // `readTscDeadline`/`writeTscDeadline`; each returns false where the SDM says #GP.
+//
+// On a multiprocessor (config.bus, apic-bus.ts) the APICs share the xAPIC page and send
+// their IPIs over the bus; INIT and SIPI messages reach the processor through `onInit` /
+// `onStartup` (machine/processor.ts). Alone, an APIC delivers only what targets itself and
+// records the rest (`ipiLog`).
 
 import type { ClockTimer, Rate, VirtualClock } from '../clock.js';
 import type { MmioDevice, MmioRegion, PhysicalMemory } from '../memory/physical-memory.js';
+import type { ApicBus } from './apic-bus.js';
 import type { LocalInterruptSource } from './io-bus.js';
 
 export const LAPIC_DEFAULT_BASE = 0xFEE0_0000;
@@ -92,7 +98,7 @@ const DM_NMI = 4;
 const DM_INIT = 5;
 const DM_EXTINT = 7;
 
-/** An IPI this APIC sent that targets other processors (recorded for SMP later). */
+/** An IPI this APIC sent that targets other processors (recorded for tools, `ipiLog`). */
 export interface IpiRecord {
   /** Instruction count when it was sent. */
   at: number;
@@ -113,6 +119,8 @@ export interface LocalApicConfig {
   x2apic?: boolean;
   /** CPUID advertises TSC-deadline mode (default true). */
   tscDeadline?: boolean;
+  /** The multiprocessor bus (apic-bus.ts): shared xAPIC page, IPIs to the other APICs. */
+  bus?: ApicBus;
 }
 
 export interface LocalApicSnapshot {
@@ -150,6 +158,10 @@ export class LocalApic implements MmioDevice, LocalInterruptSource {
   onLevelEoi: (vector: number) => void = () => {};
   /** Called for every IPI that targets other processors (INIT, SIPI, ...). */
   onIpi: (ipi: IpiRecord) => void = () => {};
+  /** An INIT message reached this APIC (from an IPI or an IOAPIC entry): its processor takes it. */
+  onInit: () => void = () => {};
+  /** A start-up IPI (SIPI) with this vector reached this APIC. */
+  onStartup: (vector: number) => void = () => {};
   /** The last IPIs sent to other processors, oldest first (at most 64). */
   readonly ipiLog: IpiRecord[] = [];
   nmiLatched = false;
@@ -159,6 +171,7 @@ export class LocalApic implements MmioDevice, LocalInterruptSource {
   private readonly tscDeadlineSupported: boolean;
   private apicBase: number;
   private readonly region: MmioRegion;
+  private readonly bus: ApicBus | undefined;
   private readonly rate: Rate;
   private readonly timer: ClockTimer;
 
@@ -195,14 +208,37 @@ export class LocalApic implements MmioDevice, LocalInterruptSource {
     this.x2apicSupported = config.x2apic ?? true;
     this.tscDeadlineSupported = config.tscDeadline ?? true;
     this.rate = clock.rate(config.timerHz ?? DEFAULT_APIC_TIMER_HZ);
-    this.timer = clock.createTimer('lapic-timer', () => this.onTimer());
+    this.timer = clock.createTimer(this.initialId === 0 ? 'lapic-timer' : `lapic-timer-${this.initialId}`, () => this.onTimer());
     this.apicBase = LAPIC_DEFAULT_BASE | BASE_EN | (this.initialId === 0 ? BASE_BSP : 0);
-    this.region = memory.addMmio('local-apic', LAPIC_DEFAULT_BASE, 0x1000, this);
+    this.bus = config.bus;
+    if (this.bus !== undefined) {
+      this.region = this.bus.region;
+      this.bus.attach(this);
+    } else {
+      this.region = memory.addMmio('local-apic', LAPIC_DEFAULT_BASE, 0x1000, this);
+    }
     this.resetRegisters();
-    // What PC firmware leaves for the OS (and what QEMU models): LINT0 in ExtINT mode,
-    // unmasked, so the 8259A reaches the CPU ("virtual wire"); LINT1 delivers NMI.
-    this.lvt[LVT_LINT0] = DM_EXTINT << 8;
-    this.lvt[LVT_LINT1] = DM_NMI << 8;
+    if ((this.apicBase & BASE_BSP) !== 0) {
+      // What PC firmware leaves for the OS on the bootstrap processor (and what QEMU models):
+      // LINT0 in ExtINT mode, unmasked, so the 8259A reaches the CPU ("virtual wire"); LINT1
+      // delivers NMI. Application processors keep the power-up state, every LVT entry masked.
+      this.lvt[LVT_LINT0] = DM_EXTINT << 8;
+      this.lvt[LVT_LINT1] = DM_NMI << 8;
+    }
+  }
+
+  /**
+   * INIT ("Local APIC State After an INIT Reset ('Wait-for-SIPI' State)"): the registers
+   * return to their power-up state except the APIC ID (and arbitration ID); IA32_APIC_BASE,
+   * and with it xAPIC/x2APIC mode, is left as it is.
+   */
+  initReset(): void {
+    const id = this.id;
+    const ldr = this.ldr;
+    this.resetRegisters();
+    this.id = id;
+    if (this.x2apicMode) this.ldr = ldr; // the x2APIC logical ID is derived from the ID, read-only
+    this.onChange();
   }
 
   /** Power-up state of the registers ("Local APIC State After Power-Up or Reset"). */
@@ -239,6 +275,11 @@ export class LocalApic implements MmioDevice, LocalInterruptSource {
     return (this.apicBase & BASE_EXTD) !== 0;
   }
 
+  /** The xAPIC register page decodes this APIC's registers (enabled, not in x2APIC mode). */
+  get xapicDecoded(): boolean {
+    return (this.apicBase & (BASE_EN | BASE_EXTD)) === BASE_EN;
+  }
+
   get softwareEnabled(): boolean {
     return (this.svr & 0x100) !== 0;
   }
@@ -260,6 +301,11 @@ export class LocalApic implements MmioDevice, LocalInterruptSource {
     const irrv = Math.max(highestBit(this.irr), 0);
     if ((this.tpr & 0xF0) >= (irrv & 0xF0) && (this.tpr & 0xF0) > (isrv & 0xF0)) return this.tpr & 0xFF;
     return Math.max(this.tpr & 0xF0, isrv & 0xF0, irrv & 0xF0);
+  }
+
+  /** PPR, for lowest-priority arbitration ("Lowest Priority Delivery Mode"). */
+  processorPriority(): number {
+    return this.ppr();
   }
 
   hasDeliverable(): boolean {
@@ -318,6 +364,29 @@ export class LocalApic implements MmioDevice, LocalInterruptSource {
     if (!this.hardwareEnabled) return false;
     if (logical) return this.matchesLogical(destination);
     return destination === 0xFF || destination === this.id >>> (this.x2apicMode ? 0 : 24);
+  }
+
+  /**
+   * Does an IPI's destination field address this APIC ("Determining IPI Destination")?
+   * Physical mode: the APIC ID, or the broadcast ID (0xFF in xAPIC mode, FFFFFFFFH from an
+   * x2APIC sender); logical mode: the broadcast ID, or a match of LDR under DFR's model.
+   */
+  addressedBy(destination: number, logical: boolean, fromX2apic: boolean): boolean {
+    if (!this.hardwareEnabled) return false;
+    const broadcast = fromX2apic ? 0xFFFF_FFFF : 0xFF;
+    if (destination >>> 0 === broadcast) return true;
+    if (logical) return this.matchesLogical(destination);
+    return destination >>> 0 === this.id >>> (this.x2apicMode ? 0 : 24);
+  }
+
+  /** An INIT message (IPI or IOAPIC): the processor takes it (a disabled APIC receives no messages). */
+  acceptInit(): void {
+    if (this.hardwareEnabled) this.onInit();
+  }
+
+  /** A start-up message (SIPI) with `vector`. */
+  acceptStartup(vector: number): void {
+    if (this.hardwareEnabled) this.onStartup(vector & 0xFF);
   }
 
   /** An NMI message from the system bus (IOAPIC entry in NMI delivery mode). */
@@ -485,6 +554,11 @@ export class LocalApic implements MmioDevice, LocalInterruptSource {
       this.signalError(ESR_SEND_ILLEGAL_VECTOR);
       return;
     }
+    if (this.bus !== undefined) {
+      if (others) this.recordIpi(lo, mode, vector, logical, level, shorthand, destination);
+      this.bus.send(this, { vector, mode, assert: level, level: (lo & 0x8000) !== 0, logical, shorthand, destination });
+      return;
+    }
     if (self) {
       if (mode === DM_FIXED || mode === DM_LOWEST) this.acceptInterrupt(vector, false);
       else if (mode === DM_NMI) {
@@ -494,22 +568,24 @@ export class LocalApic implements MmioDevice, LocalInterruptSource {
       // INIT, SIPI and SMI to this processor are recorded below; a broadcast INIT/SIPI
       // must not stop the (only) CPU, which is what real kernels expect of the BSP.
     }
-    if (others || (self && mode !== DM_FIXED && mode !== DM_LOWEST && mode !== DM_NMI)) {
-      const names = ['fixed', 'lowest-priority', 'smi', 'reserved', 'nmi', 'init', 'startup', 'reserved'] as const;
-      let deliveryMode: IpiRecord['deliveryMode'] = names[mode];
-      if (mode === DM_INIT && !level && (lo & 0x8000) !== 0) deliveryMode = 'init-deassert';
-      const rec: IpiRecord = {
-        at: this.clock.now,
-        deliveryMode,
-        vector,
-        shorthand: (['none', 'self', 'all', 'all-but-self'] as const)[shorthand],
-        destination,
-        logical,
-      };
-      this.ipiLog.push(rec);
-      if (this.ipiLog.length > IPI_LOG_LIMIT) this.ipiLog.shift();
-      this.onIpi(rec);
-    }
+    if (others || (self && mode !== DM_FIXED && mode !== DM_LOWEST && mode !== DM_NMI)) this.recordIpi(lo, mode, vector, logical, level, shorthand, destination);
+  }
+
+  private recordIpi(lo: number, mode: number, vector: number, logical: boolean, level: boolean, shorthand: number, destination: number): void {
+    const names = ['fixed', 'lowest-priority', 'smi', 'reserved', 'nmi', 'init', 'startup', 'reserved'] as const;
+    let deliveryMode: IpiRecord['deliveryMode'] = names[mode];
+    if (mode === DM_INIT && !level && (lo & 0x8000) !== 0) deliveryMode = 'init-deassert';
+    const rec: IpiRecord = {
+      at: this.clock.now,
+      deliveryMode,
+      vector,
+      shorthand: (['none', 'self', 'all', 'all-but-self'] as const)[shorthand],
+      destination,
+      logical,
+    };
+    this.ipiLog.push(rec);
+    if (this.ipiLog.length > IPI_LOG_LIMIT) this.ipiLog.shift();
+    this.onIpi(rec);
   }
 
   /** Logical destination match: flat model (DFR 0xF) ANDs the 8-bit masks; cluster model matches cluster then bits. */
@@ -685,8 +761,8 @@ export class LocalApic implements MmioDevice, LocalInterruptSource {
       this.id = this.initialId;
       this.ldr = ((this.initialId >>> 4) << 16) | (1 << (this.initialId & 0xF));
     }
-    // The xAPIC page is decoded only in xAPIC mode.
-    this.region.enabled = en && !extd;
+    // The xAPIC page is decoded only in xAPIC mode (a shared page asks xapicDecoded per access).
+    if (this.bus === undefined) this.region.enabled = en && !extd;
     this.onChange();
     return true;
   }

@@ -16,8 +16,10 @@ export interface DeliveredEvent {
   rip: number;
   /** CS selector when it happened. */
   cs: number;
-  /** Instructions retired so far. */
+  /** Instructions retired so far (by this processor). */
   icount: number;
+  /** The processor it happened on (machines with several processors only). */
+  cpu?: number;
 }
 
 export interface MachineEventMap {

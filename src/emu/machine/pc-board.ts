@@ -10,6 +10,12 @@
 //   0x2F8, 0x3F8      COM2 (IRQ3), COM1 (IRQ4) 0x510-0x511     QEMU fw_cfg
 //   0x8900            Bochs/QEMU "Shutdown"    0xFEC00000       IOAPIC   0xFEE00000 local APIC
 //   0xF0000           ACPI tables (RSDP, RSDT, XSDT, MADT, FADT, FACS, DSDT)
+//
+// With several logical processors (`cpus`), each has its own local APIC (APIC IDs 0..N-1,
+// one InterruptHub each); the APICs share the xAPIC page and exchange IPIs over an ApicBus,
+// the IOAPIC routes to all of them, the 8259A's INT output reaches every LINT0 (only the
+// bootstrap processor's is in ExtINT mode after power-up), the MADT lists every processor
+// and fw_cfg reports their number.
 import { MemoryDisk, AtaChannel, ATA_PRIMARY_IRQ, registerAta, type DiskBackingStore } from '../devices/ata.js';
 import { CmosRtc, registerCmos } from '../devices/cmos-rtc.js';
 import { DebugPorts, registerDebugPorts, registerResetControl, ResetControl, DEFAULT_EXIT_PORT } from '../devices/debug-ports.js';
@@ -18,6 +24,7 @@ import { I8042, I8042_IRQ, registerI8042 } from '../devices/i8042.js';
 import { InterruptHub, IoBus, IrqRouter } from '../devices/io-bus.js';
 import { IoApic, registerIoApic } from '../devices/ioapic.js';
 import { LocalApic } from '../devices/local-apic.js';
+import { ApicBus } from '../devices/apic-bus.js';
 import { Pic8259Pair, registerPic } from '../devices/pic8259.js';
 import { Pit8254, registerPit } from '../devices/pit8254.js';
 import { COM1_BASE, COM1_IRQ, registerUart, Uart16550 } from '../devices/uart16550.js';
@@ -47,7 +54,12 @@ export interface BoardConfig {
    * it turn them off.
    */
   apic?: { x2apic?: boolean; tscDeadline?: boolean };
+  /** Logical processors (default 1, at most MAX_CPUS): one local APIC each, APIC IDs 0..N-1. */
+  cpus?: number;
 }
+
+/** Most logical processors a machine can have (xAPIC IDs 0..254 fit the MADT; 64 is plenty here). */
+export const MAX_CPUS = 64;
 
 export class PcBoard {
   readonly memory: PhysicalMemory;
@@ -64,9 +76,17 @@ export class PcBoard {
   readonly i8042: I8042;
   readonly ata: AtaChannel;
   readonly fwCfg: FwCfg;
+  /** The bootstrap processor's local APIC (lapics[0]). */
   readonly lapic: LocalApic;
+  /** Every processor's local APIC, index = APIC ID. */
+  readonly lapics: readonly LocalApic[];
+  /** The bus between the APICs of a multiprocessor (undefined with one processor). */
+  readonly apicBus: ApicBus | undefined;
   readonly ioapic: IoApic;
+  /** The bootstrap processor's interrupt inputs (hubs[0]). */
   readonly interrupts: InterruptHub;
+  /** Every processor's interrupt inputs (its local APIC, and the 8259A through its LINT0). */
+  readonly hubs: readonly InterruptHub[];
   readonly acpi: AcpiImage;
   /** The local APIC's optional features (BoardConfig.apic with the defaults applied). */
   readonly apicFeatures: { readonly x2apic: boolean; readonly tscDeadline: boolean };
@@ -92,15 +112,33 @@ export class PcBoard {
     registerI8042(io, this.i8042);
     this.ata = new AtaChannel(irqs.line(ATA_PRIMARY_IRQ), config.disk instanceof Uint8Array ? new MemoryDisk(config.disk) : config.disk);
     registerAta(io, this.ata);
-    this.fwCfg = new FwCfg({ ramSize: memory.ramSize });
+    const cpus = config.cpus ?? 1;
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) throw new RangeError(`the machine has 1 to ${MAX_CPUS} processors (got ${cpus})`);
+    this.fwCfg = new FwCfg({ ramSize: memory.ramSize, cpus });
     registerFwCfg(io, this.fwCfg);
 
     this.apicFeatures = { x2apic: config.apic?.x2apic ?? true, tscDeadline: config.apic?.tscDeadline ?? true };
-    this.lapic = new LocalApic(clock, memory, this.apicFeatures);
-    this.ioapic = new IoApic(this.lapic);
-    registerIoApic(memory, irqs, this.ioapic, this.lapic);
-    this.interrupts = new InterruptHub(this.pic, this.lapic);
-    this.acpi = installAcpiTables(memory, { localApicAddress: this.lapic.baseAddress, ioApic: { id: 0, address: this.ioapic.base, gsiBase: 0 } });
+    this.apicBus = cpus > 1 ? new ApicBus(memory) : undefined;
+    const lapics: LocalApic[] = [];
+    for (let id = 0; id < cpus; id++) lapics.push(new LocalApic(clock, memory, { ...this.apicFeatures, apicId: id, bus: this.apicBus }));
+    this.lapics = lapics;
+    this.lapic = lapics[0];
+    this.ioapic = new IoApic(lapics);
+    registerIoApic(memory, irqs, this.ioapic, lapics);
+    this.hubs = lapics.map((l) => new InterruptHub(this.pic, l));
+    this.interrupts = this.hubs[0];
+    if (cpus > 1) {
+      // The 8259A's output fans out to every processor's LINT0 (each hub has its own view).
+      const hubs = this.hubs;
+      this.pic.onChange = () => {
+        for (const h of hubs) h.update();
+      };
+    }
+    this.acpi = installAcpiTables(memory, {
+      localApicAddress: this.lapic.baseAddress,
+      ioApic: { id: 0, address: this.ioapic.base, gsiBase: 0 },
+      processors: lapics.map((_, id) => ({ uid: id, apicId: id })),
+    });
   }
 
   /** Every device's state, for the debugger and tests. */
@@ -116,6 +154,7 @@ export class PcBoard {
       ata: this.ata.snapshot(),
       fwCfg: this.fwCfg.snapshot(),
       lapic: this.lapic.snapshot(),
+      ...(this.lapics.length > 1 ? { lapics: this.lapics.map((l) => l.snapshot()) } : {}),
       ioapic: this.ioapic.snapshot(),
       postCode: this.debugPorts.postCode,
       irqLevels: this.irqs.levels(),

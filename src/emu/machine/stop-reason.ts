@@ -1,5 +1,7 @@
 // Why Machine.run() / step() returned: one discriminated union for every client (CLI, debug
-// adapter, tests), shaped like unicorn's uc_emu_start stop conditions (DESIGN.md).
+// adapter, tests), shaped like unicorn's uc_emu_start stop conditions (DESIGN.md). On a
+// machine with several processors, `cpu` says which processor a breakpoint, exception or
+// triple fault belongs to.
 import { VECTOR_NAMES } from '../cpu/fault.js';
 
 export type MachineStop =
@@ -10,7 +12,7 @@ export type MachineStop =
   /** The guest pulsed the reset line (port 0x92, 0xCF9, the keyboard controller); this machine does not reboot. */
   | { kind: 'reset'; source: string }
   /** A fault while delivering a double fault: the processor shut down. `chain` = the exception vectors, first to last. */
-  | { kind: 'triple-fault'; chain: number[] }
+  | { kind: 'triple-fault'; chain: number[]; cpu?: number }
   /** The run reached its `maxInstructions` total. */
   | { kind: 'instruction-limit'; instructions: number }
   /** The run exceeded its wall-clock `timeoutMs`. */
@@ -18,7 +20,7 @@ export type MachineStop =
   /** HLT with nothing that could ever wake the CPU; `why` says what is missing. */
   | { kind: 'halted-forever'; why: string }
   /** RIP reached a breakpoint (before executing the instruction there). */
-  | { kind: 'breakpoint'; address: number }
+  | { kind: 'breakpoint'; address: number; cpu?: number }
   /** step() executed one instruction (or delivered one event). */
   | { kind: 'step' }
   /** The `budget` of instructions for this call is used up; call run() again to go on. */
@@ -28,13 +30,17 @@ export type MachineStop =
   /** Halted with interrupts enabled and no timer armed: only host input (serial) can wake the CPU. */
   | { kind: 'waiting-for-input' }
   /** With `stopOnException`: a guest exception is about to be delivered. */
-  | { kind: 'exception'; vector: number; errorCode: number; detail: string };
+  | { kind: 'exception'; vector: number; errorCode: number; detail: string; cpu?: number };
 
 export type MachineStopKind = MachineStop['kind'];
 
 /** "#GP" for 13, "vector 0x40" for the rest. */
 export function vectorName(vector: number): string {
   return VECTOR_NAMES[vector] ?? `vector 0x${vector.toString(16)}`;
+}
+
+function onCpu(cpu: number | undefined, otherwise: string): string {
+  return cpu === undefined ? otherwise : `CPU ${cpu}`;
 }
 
 /** One line for the user, e.g. "triple fault: #UD -> #GP -> #DF -> #GP". */
@@ -47,7 +53,7 @@ export function describeStop(stop: MachineStop): string {
     case 'reset':
       return `the guest requested a reset (${stop.source}); the machine stops instead of rebooting`;
     case 'triple-fault':
-      return `triple fault (the processor shut down): ${[...stop.chain.map(vectorName), 'shutdown'].join(' -> ')}`;
+      return `triple fault (${onCpu(stop.cpu, 'the processor')} shut down): ${[...stop.chain.map(vectorName), 'shutdown'].join(' -> ')}`;
     case 'instruction-limit':
       return `stopped after ${stop.instructions} instructions (the instruction limit)`;
     case 'timeout':
@@ -55,7 +61,7 @@ export function describeStop(stop: MachineStop): string {
     case 'halted-forever':
       return `the CPU halted and nothing can wake it: ${stop.why}`;
     case 'breakpoint':
-      return `breakpoint at 0x${stop.address.toString(16)}`;
+      return `breakpoint at 0x${stop.address.toString(16)}${stop.cpu === undefined ? '' : ` on CPU ${stop.cpu}`}`;
     case 'step':
       return 'stepped one instruction';
     case 'budget':
@@ -65,6 +71,6 @@ export function describeStop(stop: MachineStop): string {
     case 'waiting-for-input':
       return 'halted, waiting for serial input';
     case 'exception':
-      return `${vectorName(stop.vector)}${stop.errorCode >= 0 ? ` (error code 0x${stop.errorCode.toString(16)})` : ''}${stop.detail ? `: ${stop.detail}` : ''}`;
+      return `${vectorName(stop.vector)}${stop.errorCode >= 0 ? ` (error code 0x${stop.errorCode.toString(16)})` : ''}${stop.cpu === undefined ? '' : ` on CPU ${stop.cpu}`}${stop.detail ? `: ${stop.detail}` : ''}`;
   }
 }

@@ -41,11 +41,15 @@ export const PF_RSVD = 0x08;
 export const PF_FETCH = 0x10;
 
 /**
- * MAXPHYADDR of the emulated core (what CPUID.80000008H:EAX[7:0] reports). 39 bits is
- * what Intel client cores with small memories report (e.g. Haswell/Skylake desktop parts).
- * Bits 51:39 of paging-structure entries (62:39 with PAE) are reserved (SDM §4.4.2, §4.5.4).
+ * MAXPHYADDR of the emulated core (what CPUID.80000008H:EAX[7:0] reports). 40 bits is what
+ * the Xeons that introduced EPT and VPID report (Nehalem-EP/Westmere-EP), and what Bochs
+ * (BX_PHY_ADDRESS_WIDTH) and QEMU's TCG (phys-bits) report by default, so a kernel sees the
+ * same reserved bits here as under the emulators it is also run on; 40 is also what
+ * kvm-unit-tests' ept_access tests need (they map guest-physical 2^39). Bits 51:40 of
+ * paging-structure entries (62:40 with PAE) are reserved (SDM §4.4.2, §4.5.4); 32-bit
+ * paging's PSE-36 reaches exactly 40 bits (§4.3).
  */
-export const MAXPHYADDR = 39;
+export const MAXPHYADDR = 40;
 /** Linear-address width (CPUID.80000008H:EAX[15:8]): 4-level paging, no LA57. */
 export const LINEAR_ADDRESS_BITS = 48;
 

@@ -16,6 +16,16 @@
 // Linear addresses are numbers: in 64-bit mode a signed double (canonical, checked by the
 // CPU), otherwise [0, 2^32). Physical addresses are [0, 2^MAXPHYADDR); only [0, 2^32) is
 // decoded by PhysicalMemory, the CPU treats the rest as unbacked.
+//
+// Translation contexts (VMX, SDM Vol. 3C §28.3): cached mappings are tagged with a VPID and,
+// while EPT is in use, an EP4TA (the EPT PML4 address). Each context has its own Tlb; VM
+// entries and exits switch between them (selectContext) instead of flushing, so a guest
+// with a VPID finds its translations again after a VM exit and its VMM's VMRESUME, exactly
+// as on hardware, until INVVPID/INVEPT (invalidateVpid/invalidateEpt) or the guest's own
+// INVLPG/MOV CR3 removes them. Operations that invalidate "for the current VPID" reach every
+// context of that VPID, whatever its EP4TA (§28.3.3.1). Root operation is VPID 0 without EPT.
+// The CPU's caches in front of translate() are current while `tlbInvalidations` is unchanged:
+// every invalidation and every context switch moves it.
 
 import type { PhysicalMemory } from '../memory/physical-memory.js';
 import { ACC_EXEC, ACC_IMPLICIT, ACC_USER, ACC_WRITE, PF_FETCH, PF_PRESENT, PF_USER } from './access.js';
@@ -31,6 +41,34 @@ import { T_CLEAN, T_DENY_BITS, T_IDENTITY, Tlb } from './tlb.js';
 const TWO_32 = 0x1_0000_0000;
 /** denyTable index: access bits 8:0 (W, U, I, IMPLICIT) | 0x200 when CPL = 3. */
 const DENY_TABLE_SIZE = 0x400;
+/** The EP4TA of a context without EPT (linear mappings, SDM §28.3.1). */
+export const NO_EPT = -1;
+/** Translation contexts kept at once; a new one beyond that empties the least recently used. */
+const MAX_CONTEXTS = 8;
+
+/** INVVPID types (SDM Vol. 3C §28.3.3.1, Vol. 2 INVVPID). */
+export const INVVPID_INDIVIDUAL_ADDRESS = 0;
+export const INVVPID_SINGLE_CONTEXT = 1;
+export const INVVPID_ALL_CONTEXT = 2;
+export const INVVPID_SINGLE_CONTEXT_RETAINING_GLOBALS = 3;
+
+/** The cached mappings of one (VPID, EP4TA) pair. */
+class TlbContext {
+  readonly tlb = new Tlb();
+  vpid = 0;
+  ep4ta = NO_EPT;
+  /** Holds a context (false: a free slot). */
+  live = false;
+  /** Last selection, for least-recently-used replacement. */
+  used = 0;
+  /** The paging controls its entries were made under (pagingKey), -1 when it holds none. */
+  pagingKey = -1;
+}
+
+/** What entries depend on beyond CR3: the paging mode and the controls that shape a walk's result. */
+function pagingKey(cr0: number, cr4: number, efer: number): number {
+  return pagingMode(cr0, cr4, efer) | ((efer & EFER_NXE) !== 0 ? 8 : 0) | ((cr4 & CR4_PSE) !== 0 ? 16 : 0) | ((cr4 & CR4_PGE) !== 0 ? 32 : 0);
+}
 
 function hex(n: number): string {
   return n < 0 ? `-0x${(-n).toString(16)}` : `0x${n.toString(16)}`;
@@ -47,10 +85,16 @@ export class Mmu {
   /** #PF error code of the last faulting translate() (SDM §4.7). */
   faultErrorCode = 0;
 
-  private readonly tlb = new Tlb();
-  private readonly tag: Float64Array;
-  private readonly phys: Float64Array;
-  private readonly flags: Int32Array;
+  /** The current context's TLB and its arrays (the hot path reads these fields). */
+  private tlb: Tlb;
+  private tag: Float64Array;
+  private phys: Float64Array;
+  private flags: Int32Array;
+  private readonly contexts: TlbContext[] = [];
+  private current: TlbContext;
+  private useClock = 0;
+  /** Moves with every invalidation and context switch (tlbInvalidations). */
+  private generation = 0;
   /** For each (access, CPL) key, the TLB deny bits that send an access to the slow path. */
   private readonly denyTable = new Int32Array(DENY_TABLE_SIZE);
   private readonly walker: PageWalker;
@@ -61,9 +105,14 @@ export class Mmu {
 
   constructor(mem: PhysicalMemory) {
     this.walker = new PageWalker(mem);
-    this.tag = this.tlb.tag;
-    this.phys = this.tlb.phys;
-    this.flags = this.tlb.flags;
+    const root = new TlbContext();
+    root.live = true;
+    this.contexts.push(root);
+    this.current = root;
+    this.tlb = root.tlb;
+    this.tag = root.tlb.tag;
+    this.phys = root.tlb.phys;
+    this.flags = root.tlb.flags;
     this.buildDenyTable(false);
   }
 
@@ -77,13 +126,124 @@ export class Mmu {
    * front of translate() is current while this value is unchanged.
    */
   get tlbInvalidations(): number {
-    return this.tlb.invalidations;
+    return this.generation;
   }
 
-  /** EPT (issue 4): every guest-physical address the MMU uses goes through it; null = none. */
+  /** The current translation context: its VPID and EP4TA (NO_EPT without EPT). */
+  get context(): { readonly vpid: number; readonly ep4ta: number } {
+    return this.current;
+  }
+
+  /**
+   * EPT (issue 4): every guest-physical address the MMU uses goes through it; null = none.
+   * Forgets every context (a processor reset, or a caller outside the VMX transitions);
+   * VM entries and exits use selectContext.
+   */
   setNestedTranslator(nested: NestedTranslator | null): void {
     this.walker.nested = nested;
-    this.tlb.flushAll();
+    for (const ctx of this.contexts) {
+      ctx.tlb.flushAll();
+      ctx.live = false;
+      ctx.pagingKey = -1;
+    }
+    const root = this.contexts[0];
+    root.live = true;
+    root.vpid = 0;
+    root.ep4ta = NO_EPT;
+    this.use(root);
+    this.generation++;
+  }
+
+  /**
+   * A VMX transition (VM entry, VM exit, VMFUNC EPTP switching): make the mappings of
+   * (`vpid`, `ep4ta`) current and load the paging state the transition loaded, without the
+   * MOV-to-CR flushes: VMX transitions flush only what the VPID rules say (SDM §28.3.3.1;
+   * the caller asks invalidateVpid for that). `nested` translates guest-physical addresses
+   * (EPT, with `ep4ta` its PML4 address) or is null. Under PAE paging the PDPTE registers
+   * are loaded, from `pdptes` when given (VM entry with EPT, SDM §26.3.2.4), else from
+   * memory at CR3. A context whose entries were made under other paging controls (another
+   * paging mode, NXE, PSE, PGE) is emptied first: entries of one paging mode never serve
+   * another.
+   */
+  selectContext(vpid: number, ep4ta: number, nested: NestedTranslator | null, cr0: number, cr3Lo: number, cr3Hi: number, cr4: number, efer: number, pdptes?: Int32Array): void {
+    let ctx = this.findContext(vpid, ep4ta);
+    if (ctx === undefined) ctx = this.newContext(vpid, ep4ta);
+    const key = pagingKey(cr0, cr4, efer);
+    if (ctx.pagingKey !== key) {
+      ctx.tlb.flushAll();
+      ctx.pagingKey = key;
+    }
+    this.use(ctx);
+    this.walker.nested = nested;
+    this.loadControls(cr0, cr3Lo, cr3Hi, cr4, efer);
+    if (this.walker.mode === PAGING_PAE) {
+      if (pdptes !== undefined) this.walker.setPdptes(pdptes, cr3Lo);
+      else this.walker.loadPdptes(cr3Lo);
+    }
+    this.generation++;
+  }
+
+  /**
+   * INVVPID (SDM Vol. 2 INVVPID, Vol. 3C §28.3.3.1), and the VPID 0 flush of VM entries and
+   * exits with "enable VPID" = 0 (type single-context, VPID 0). Every EP4TA of the VPID is
+   * reached. All-context spares VPID 0, the VMM's own mappings (the SDM allows either).
+   */
+  invalidateVpid(type: number, vpid: number, linear: number): void {
+    for (const ctx of this.contexts) {
+      if (!ctx.live) continue;
+      if (type === INVVPID_ALL_CONTEXT ? ctx.vpid === 0 : ctx.vpid !== vpid) continue;
+      if (type === INVVPID_INDIVIDUAL_ADDRESS) ctx.tlb.invalidatePage(linear);
+      else if (type === INVVPID_SINGLE_CONTEXT_RETAINING_GLOBALS) ctx.tlb.flushNonGlobal();
+      else ctx.tlb.flushAll();
+    }
+    this.generation++;
+  }
+
+  /**
+   * INVEPT (SDM Vol. 2 INVEPT, Vol. 3C §28.3.3.1): the combined mappings of EP4TA `ep4ta`
+   * (single-context), or of every EP4TA (`ep4ta` = NO_EPT: all-context), for all VPIDs. The
+   * MMU keeps no guest-physical mappings apart from these.
+   */
+  invalidateEpt(ep4ta: number): void {
+    for (const ctx of this.contexts) {
+      if (ctx.live && ctx.ep4ta !== NO_EPT && (ep4ta === NO_EPT || ctx.ep4ta === ep4ta)) ctx.tlb.flushAll();
+    }
+    this.generation++;
+  }
+
+  private findContext(vpid: number, ep4ta: number): TlbContext | undefined {
+    for (const ctx of this.contexts) if (ctx.live && ctx.vpid === vpid && ctx.ep4ta === ep4ta) return ctx;
+    return undefined;
+  }
+
+  /** A context for (vpid, ep4ta): a free slot, a new one, or the least recently used one emptied. */
+  private newContext(vpid: number, ep4ta: number): TlbContext {
+    let ctx: TlbContext | undefined;
+    for (const c of this.contexts) if (!c.live) { ctx = c; break; }
+    if (ctx === undefined && this.contexts.length < MAX_CONTEXTS) {
+      ctx = new TlbContext();
+      this.contexts.push(ctx);
+    }
+    if (ctx === undefined) {
+      for (const c of this.contexts) if (c !== this.current && (ctx === undefined || c.used < ctx.used)) ctx = c;
+    }
+    const c = ctx!;
+    c.tlb.flushAll();
+    c.live = true;
+    c.vpid = vpid;
+    c.ep4ta = ep4ta;
+    c.pagingKey = -1;
+    return c;
+  }
+
+  private use(ctx: TlbContext): void {
+    ctx.used = ++this.useClock;
+    this.current = ctx;
+    const t = ctx.tlb;
+    this.tlb = t;
+    this.tag = t.tag;
+    this.phys = t.phys;
+    this.flags = t.flags;
   }
 
   /**
@@ -108,6 +268,21 @@ export class Mmu {
     const cr0Changed = cr0 ^ this.cr0;
     const cr4Changed = cr4 ^ this.cr4;
     const cr3Load = cr3Loaded || cr3Lo !== this.cr3Lo || cr3Hi !== this.cr3Hi;
+    this.loadControls(cr0, cr3Lo, cr3Hi, cr4, efer);
+    const w = this.walker;
+    if ((cr0Changed & CR0_PG) !== 0 || (cr4Changed & CR4_PGE) !== 0) this.flushAll();
+    else if (cr3Load || (cr4Changed & (CR4_PAE | CR4_PSE)) !== 0) this.flushNonGlobal();
+    this.current.pagingKey = pagingKey(cr0, cr4, efer);
+
+    if (w.mode === PAGING_PAE && pdptes !== undefined) {
+      w.setPdptes(pdptes, cr3Lo);
+    } else if (w.mode === PAGING_PAE && (cr3Load || (cr0Changed & (CR0_PG | CR0_CD | CR0_NW)) !== 0 || (cr4Changed & (CR4_PAE | CR4_PSE | CR4_PGE)) !== 0)) {
+      w.loadPdptes(cr3Lo);
+    }
+  }
+
+  /** Takes CR0/CR3/CR4/EFER into the walker (no flush). */
+  private loadControls(cr0: number, cr3Lo: number, cr3Hi: number, cr4: number, efer: number): void {
     this.cr0 = cr0;
     this.cr3Lo = cr3Lo;
     this.cr3Hi = cr3Hi;
@@ -121,15 +296,6 @@ export class Mmu {
     w.root = mode === PAGING_4LEVEL ? (cr3Hi & HI_ADDRESS_MASK) * TWO_32 + ((cr3Lo & ~0xFFF) >>> 0) : (cr3Lo & ~0xFFF) >>> 0;
     const wp = (cr0 & CR0_WP) !== 0;
     if (wp !== w.wp) this.buildDenyTable(wp);
-
-    if ((cr0Changed & CR0_PG) !== 0 || (cr4Changed & CR4_PGE) !== 0) this.tlb.flushAll();
-    else if (cr3Load || (cr4Changed & (CR4_PAE | CR4_PSE)) !== 0) this.tlb.flushNonGlobal();
-
-    if (mode === PAGING_PAE && pdptes !== undefined) {
-      w.setPdptes(pdptes, cr3Lo);
-    } else if (mode === PAGING_PAE && (cr3Load || (cr0Changed & (CR0_PG | CR0_CD | CR0_NW)) !== 0 || (cr4Changed & (CR4_PAE | CR4_PSE | CR4_PGE)) !== 0)) {
-      w.loadPdptes(cr3Lo);
-    }
   }
 
   /**
@@ -199,6 +365,9 @@ export class Mmu {
         return this.pageFault(linear, code);
       }
     }
+    // An EPT violation or misconfiguration during the walk leaves by exception: it drops the
+    // page's combined mapping first, as the exit does (SDM §28.3.3.1).
+    if (i >= 0 && w.nested !== null) this.tlb.invalidatePage(linear);
     const physical = w.walk(linear, access, user, null);
     if (physical < 0) return this.pageFault(linear, w.faultErrorCode);
     if (w.nested === null || w.nested.cacheable !== false) this.tlb.fill(page, physical - (linear & 0xFFF), w.tlbFlags, w.pageShift);
@@ -207,24 +376,31 @@ export class Mmu {
 
   private pageFault(linear: number, code: number): number {
     this.tlb.invalidatePage(linear);
+    this.generation++;
     this.faultAddress = linear;
     this.faultErrorCode = code;
     return -1;
   }
 
-  /** Empty the TLB, global entries included. */
+  /** Empty the TLB, global entries included (of every EP4TA of the current VPID). */
   flushAll(): void {
-    this.tlb.flushAll();
+    const cur = this.current;
+    for (const ctx of this.contexts) if (ctx === cur || (ctx.live && ctx.vpid === cur.vpid)) ctx.tlb.flushAll();
+    this.generation++;
   }
 
-  /** Empty the TLB except global pages' entries (what MOV to CR3 does). */
+  /** Empty the TLB except global pages' entries (what MOV to CR3 does; every EP4TA of the current VPID). */
   flushNonGlobal(): void {
-    this.tlb.flushNonGlobal();
+    const cur = this.current;
+    for (const ctx of this.contexts) if (ctx === cur || (ctx.live && ctx.vpid === cur.vpid)) ctx.tlb.flushNonGlobal();
+    this.generation++;
   }
 
-  /** INVLPG (SDM Vol. 2 INVLPG; Vol. 3 §4.10.4.1): the page's entries, global or not, the whole large page's if it is one. */
+  /** INVLPG (SDM Vol. 2 INVLPG; Vol. 3 §4.10.4.1): the page's entries, global or not, the whole large page's if it is one (every EP4TA of the current VPID). */
   invlpg(linear: number): void {
-    this.tlb.invalidatePage(linear);
+    const cur = this.current;
+    for (const ctx of this.contexts) if (ctx === cur || (ctx.live && ctx.vpid === cur.vpid)) ctx.tlb.invalidatePage(linear);
+    this.generation++;
   }
 
   /**

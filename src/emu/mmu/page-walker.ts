@@ -79,7 +79,8 @@ export class PageWalker {
   /** #PF error code of a failed walk. */
   faultErrorCode = 0;
 
-  /** Host address and low half of each entry the walk used, for the A/D updates. */
+  /** Guest-physical and host address and low half of each entry the walk used, for the A/D updates. */
+  private readonly usedGpa = new Float64Array(4);
   private readonly usedHost = new Float64Array(4);
   private readonly usedLo = new Int32Array(4);
   private used = 0;
@@ -156,6 +157,7 @@ export class PageWalker {
       }
       const lo = this.lo;
       const hi = this.hi;
+      this.usedGpa[this.used] = gpa;
       this.usedHost[this.used] = hpa;
       this.usedLo[this.used] = lo;
       this.used++;
@@ -230,7 +232,11 @@ export class PageWalker {
     if (this.pge && (lo & PTE_G) !== 0) deny |= T_GLOBAL;
 
     // §4.8: A in every entry used, D in the final one on a write. Done only when the
-    // translation succeeds, as Bochs does; the SDM allows either.
+    // translation succeeds, as Bochs does; the SDM allows either. Under EPT each update is a
+    // write to the entry's guest-physical address, which EPT checks as a data write
+    // (SDM §28.3.3.2: "Writes by the logical processor to guest paging structures to update
+    // accessed and dirty flags are considered to be data writes"), so an entry in a page
+    // EPT maps read-only ends in an EPT violation here.
     const last = this.used - 1;
     for (let k = 0; k <= last; k++) {
       const old = this.usedLo[k];
@@ -240,8 +246,17 @@ export class PageWalker {
         const s = ex.steps[ex.steps.length - 1 - last + k];
         const bits = (old & PTE_A) === 0 ? ((updated & PTE_D) !== (old & PTE_D) ? 'A and D' : 'A') : 'D';
         ex.updates.push(`sets ${bits} in the ${s.level} at ${hex(s.address)}`);
+        if (this.nested !== null) {
+          const nestedWalk = this.nested.explain(this.usedGpa[k], ACC_PAGING_STRUCTURE | ACC_WRITE, linear);
+          if (!nestedWalk.ok) {
+            ex.ok = false;
+            ex.summary = `setting ${bits} in the ${s.level} at guest-physical ${hex(s.address)} leaves the guest: ${nestedWalk.summary}`;
+            return -1;
+          }
+        }
       } else {
-        this.writeEntryLow(this.usedHost[k], updated);
+        const host = this.nested === null ? this.usedHost[k] : this.nested.translate(this.usedGpa[k], ACC_PAGING_STRUCTURE | ACC_WRITE, linear);
+        this.writeEntryLow(host, updated);
       }
     }
 

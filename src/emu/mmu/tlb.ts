@@ -15,6 +15,9 @@
 // bits a hit is checked against plus bookkeeping bits. Which slots hold entries is kept
 // in a list, so flushes cost the number of entries filled, not the TLB size (VM
 // transitions without VPID flush on every exit, issue 4).
+//
+// One Tlb holds the mappings of one translation context (a VPID and, with EPT, an EP4TA:
+// SDM Vol. 3C §28.3.1); the MMU keeps one per context and counts invalidations itself.
 
 import type { TlbView } from './page-walk.js';
 
@@ -54,8 +57,6 @@ export class Tlb {
   readonly tag = new Float64Array(TLB_SIZE).fill(INVALID_TAG);
   readonly phys = new Float64Array(TLB_SIZE);
   readonly flags = new Int32Array(TLB_SIZE);
-  /** Counts every invalidation (of one page or more), so caches in front of the TLB (the CPU's page pointers) can tell they must drop theirs. */
-  invalidations = 0;
   private readonly list = new Int32Array(TLB_SIZE);
   private listCount = 0;
   /** Some listed entry may come from a large page: single-page invalidation must scan. */
@@ -87,7 +88,6 @@ export class Tlb {
     }
     this.listCount = 0;
     this.mayHoldLarge = false;
-    this.invalidations++;
   }
 
   /** Every entry except global pages' (MOV to CR3, SDM §4.10.4.1). */
@@ -107,7 +107,6 @@ export class Tlb {
     }
     this.listCount = kept;
     this.mayHoldLarge = large;
-    this.invalidations++;
   }
 
   /**
@@ -126,7 +125,6 @@ export class Tlb {
         if (Math.floor(this.tag[j] / size) === Math.floor(linear / size)) this.tag[j] = INVALID_TAG;
       }
     }
-    this.invalidations++;
   }
 
   /** The entry in slot `i` for the debugger. */

@@ -18,8 +18,8 @@
  *   the lab shows exactly the SDM's basic one.
  * - VPID: INVVPID individual-address, single-context, all-context and single-context-retaining-
  *   globals.
- * - MISC: preemption timer counts at TSC >> 5, CR3-target count 4, activity state HLT only (no
- *   shutdown or wait-for-SIPI), MSR lists up to 512 entries, LMA saved in the "IA-32e mode guest"
+ * - MISC: preemption timer counts at TSC >> 5, CR3-target count 4, activity states HLT and
+ *   wait-for-SIPI (no shutdown), MSR lists up to 512 entries, LMA saved in the "IA-32e mode guest"
  *   control on exit, VMWRITE to exit-information fields NOT allowed (VMfailValid 13).
  * - VM functions: EPTP switching (function 0).
  */
@@ -95,7 +95,8 @@ export const MSR_LIST_MAX_ENTRIES = 512;
 const MISC = v(
   PREEMPTION_TIMER_RATE            // bits 4:0: timer ticks when TSC bit 5 changes
   | (1 << 5)                       // bit 5: VM exits store EFER.LMA into "IA-32e mode guest"
-  | (1 << 6)                       // bit 6: activity state HLT (bits 7, 8: shutdown, wait-for-SIPI: no)
+  | (1 << 6)                       // bit 6: activity state HLT (bit 7, shutdown: no)
+  | (1 << 8)                       // bit 8: activity state wait-for-SIPI (vmx/signals.ts)
   | (CR3_TARGET_COUNT_MAX << 16)   // bits 24:16: number of CR3-target values
   | (0 << 25),                     // bits 27:25: N = 0 → 512 MSR-list entries; bit 29 = 0: no VMWRITE to exit information
   0,                               // bits 63:32: MSEG revision identifier 0

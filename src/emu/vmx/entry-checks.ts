@@ -16,9 +16,11 @@
  *     fields no check reads (GUEST_RSP, masks and read shadows, the exception bitmap, TSC
  *     offset, ...) keep the cache; a write to GUEST_RIP alone re-runs only the RIP check (the
  *     usual "advance RIP and resume" exit handler); any other field re-runs everything.
- *   - A VM exit (it writes guest-state and exit-information fields), VMPTRLD and VMCLEAR (the
- *     current VMCS changes or is flushed), and any direct store into the VMCS region the
- *     emulator honours (a debugger's VMCS edit) call `invalidate()`.
+ *   - A VM exit stores the guest state and tells which stores changed a value: `invalidate()`
+ *     when a field the checks read changed, `invalidate(GUEST_RIP)` when only RIP did
+ *     (vm-exit.ts). VMPTRLD and VMCLEAR (the current VMCS changes or is flushed), and any
+ *     direct store into the VMCS region the emulator honours (a debugger's VMCS edit) call
+ *     `invalidate()`.
  * The facts (IA32_EFER.LMA, current-VMCS pointer) are compared on every call, so they need no
  * invalidation.
  */

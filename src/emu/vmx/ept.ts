@@ -119,7 +119,10 @@ export class EptTranslator implements NestedTranslator {
   private violation(gpa: number, access: number, linear: number, perm: number): number {
     const v = this.v;
     beginExit(v);
-    let q = (access & ACC_WRITE) !== 0 ? 2 : (access & ACC_EXEC) !== 0 ? 4 : 1;
+    // Bits 2:0, the access (SDM Table 27-7). The processor's accessed/dirty update of a guest
+    // paging-structure entry (page-walker.ts) is a locked read-modify-write: that sets bit 1,
+    // and whether bit 0 too is implementation-specific (SDM §27.2.1); Intel cores set both.
+    let q = (access & ACC_WRITE) !== 0 ? ((access & ACC_PAGING_STRUCTURE) !== 0 ? 3 : 2) : (access & ACC_EXEC) !== 0 ? 4 : 1;
     q |= perm << 3;
     if (linear !== -1) {
       q |= 0x80; // guest-linear address valid

@@ -31,6 +31,8 @@ import { vmxModeCheck } from './non-root';
 import { OFF } from './vmcs';
 import { LAUNCH_STATE_CLEAR, LAUNCH_STATE_LAUNCHED, VMCS_FIELDS, VMCS_LAUNCH_STATE_OFFSET, supportedFieldIndex } from './vmcs-fields';
 import { vmEntry } from './vm-entry';
+import { invalidateEpt, invalidateVpid } from './translation-context';
+import { INVVPID_ALL_CONTEXT, INVVPID_INDIVIDUAL_ADDRESS, NO_EPT } from '../mmu/mmu';
 import type { Vmx } from './vmx';
 
 const TWO32 = 4294967296;
@@ -120,6 +122,7 @@ function vmxoff(c: Cpu): void {
   v.vmcs.base = -1;
   v.checker.invalidate();
   succeed(c);
+  if (v.initLatched) c.stop(); // the INIT blocked in VMX operation is taken now (signals.ts, machine/processor.ts)
 }
 
 function vmclear(c: Cpu, d: DecodedInsn): void {
@@ -128,8 +131,12 @@ function vmclear(c: Cpu, d: DecodedInsn): void {
   if (ptr < 0) { fail(c, v, VMXERR.VMCLEAR_INVALID_ADDRESS); return; }
   if (ptr === v.vmxonPtr) { fail(c, v, VMXERR.VMCLEAR_VMXON_POINTER); return; }
   // Our VMCS data is always in memory; clearing sets the launch state (SDM §24.1, §24.11.3).
-  v.vmcs.write32(ptr + VMCS_LAUNCH_STATE_OFFSET, LAUNCH_STATE_CLEAR);
-  if (ptr === v.vmcs.base) v.vmcs.base = -1;
+  if (ptr === v.vmcs.base) {
+    v.vmcs.w32(VMCS_LAUNCH_STATE_OFFSET, LAUNCH_STATE_CLEAR);
+    v.vmcs.base = -1; // no current VMCS; a region kept in the processor is written back (vmcs.ts)
+  } else {
+    v.vmcs.write32(ptr + VMCS_LAUNCH_STATE_OFFSET, LAUNCH_STATE_CLEAR);
+  }
   v.checker.invalidate();
   succeed(c);
 }
@@ -214,18 +221,14 @@ function readDescriptor128(c: Cpu, d: DecodedInsn): void {
   desc[2] = c.rd64((lo + 8) | 0, (lo >>> 0) + 8 > 0xffffffff && c.long64 ? (hi + 1) | 0 : hi); desc[3] = c.vHi;
 }
 
-function flushTranslations(c: Cpu): void {
-  c.mmu.flushAll();
-  c.translationsChanged();
-}
-
 function invept(c: Cpu, d: DecodedInsn): void {
   const v = rootOperation(c, 'INVEPT');
   const type = regOperand(c, d.reg) >>> 0;
   if (regHi !== 0 || type > 2 || !INVEPT_TYPES[type]) { fail(c, v, VMXERR.INVALID_OPERAND_TO_INVEPT_INVVPID); return; }
   readDescriptor128(c, d);
   if (type === 1 && eptpProblem(desc[0], desc[1]) !== '') { fail(c, v, VMXERR.INVALID_OPERAND_TO_INVEPT_INVVPID); return; }
-  flushTranslations(c);
+  // Single-context: the EP4TA (bits 51:12 of the EPTP) the entries were tagged with; all-context: every one.
+  invalidateEpt(c, type === 1 ? (desc[1] >>> 0) * TWO32 + ((desc[0] & ~0xfff) >>> 0) : NO_EPT);
   succeed(c);
 }
 
@@ -237,18 +240,14 @@ function invvpid(c: Cpu, d: DecodedInsn): void {
   const vpid = desc[0] & 0xffff;
   // Bits 63:16 of the descriptor are reserved (SDM §30.3 INVVPID).
   if ((desc[0] >>> 16) !== 0 || desc[1] !== 0) { fail(c, v, VMXERR.INVALID_OPERAND_TO_INVEPT_INVVPID); return; }
-  if (type !== 2 && vpid === 0) { fail(c, v, VMXERR.INVALID_OPERAND_TO_INVEPT_INVVPID); return; }
-  if (type === 0) {
+  if (type !== INVVPID_ALL_CONTEXT && vpid === 0) { fail(c, v, VMXERR.INVALID_OPERAND_TO_INVEPT_INVVPID); return; }
+  let linear = 0;
+  if (type === INVVPID_INDIVIDUAL_ADDRESS) {
     const hi = desc[3];
-    if (((hi << 16) >> 16) !== hi) { fail(c, v, VMXERR.INVALID_OPERAND_TO_INVEPT_INVVPID); return; }
-    c.mmu.invlpg(hi * TWO32 + (desc[2] >>> 0));
-    c.translationsChanged();
-  } else if (type === 3) {
-    c.mmu.flushNonGlobal();
-    c.translationsChanged();
-  } else {
-    flushTranslations(c);
+    if (((hi << 16) >> 16) !== hi) { fail(c, v, VMXERR.INVALID_OPERAND_TO_INVEPT_INVVPID); return; } // not canonical
+    linear = hi * TWO32 + (desc[2] >>> 0);
   }
+  invalidateVpid(c, type, vpid, linear);
   succeed(c);
 }
 

@@ -20,6 +20,7 @@
  */
 
 import type { Cpu } from '../cpu/cpu';
+import { DEBUG_EVENT_BITS, debugTrapDue } from '../cpu/debug';
 import type { DecodedInsn } from '../cpu/decoder';
 import { PFX_REP } from '../cpu/decoder';
 import { EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI, INT_PRIV_SOFTWARE, INT_SOFTWARE } from '../cpu/exceptions';
@@ -37,7 +38,7 @@ import {
   CPU_UNCOND_IO, EXIT_ACK_INTR, PIN_EXT_INTR, PIN_NMI_EXITING, PIN_VIRTUAL_NMIS, SEC_DESC, SEC_INVPCID, SEC_RDTSCP,
   SEC_VMFUNC, SEC_WBINVD,
 } from './control-bits';
-import { eptpProblem, setNested } from './ept';
+import { eptpProblem } from './ept';
 import { EXIT_CONDITIONS } from './exit-conditions';
 import { EXIT_REASON } from './exit-reasons';
 import {
@@ -45,6 +46,8 @@ import {
 } from './insn-info';
 import { OFF } from './vmcs';
 import { beginExit, vmExit } from './vm-exit';
+import { switchEptContext } from './translation-context';
+import { signalExit } from './signals';
 import type { Vmx } from './vmx';
 
 const R = EXIT_REASON;
@@ -340,8 +343,7 @@ function vmfunc(v: Vmx, c: Cpu, d: DecodedInsn): void {
   if (eptpProblem(lo, hi) !== '') { instructionExit(v, d, R.VMFUNC); return; }
   m.w64(OFF.EPT_POINTER, lo, hi);
   v.ept.load(lo, hi);
-  setNested(c, v.ept); // reinstalling flushes the combined translations
-  c.translationsChanged();
+  switchEptContext(v, c); // the new EP4TA's combined mappings (SDM §28.3.1)
 }
 
 /** The non-root dispatch array: root handlers, with wrappers for every form that can exit or is virtualized. */
@@ -409,6 +411,9 @@ export function makeEventFilter(v: Vmx): (kind: number, vector: number, errorCod
     beginExit(v);
     if (withCode) v.exitIntrError = errorCode;
     v.exitIntrInfo = info;
+    // #DB (or INT1): the qualification holds what DR6 would have reported, and DR6, DR7.GD
+    // and IA32_DEBUGCTL stay as they are (SDM §27.1, §27.2.1 Table 27-1; debug.ts).
+    if (vector === 1) v.exitQualLo = c.debug.event & DEBUG_EVENT_BITS;
     if (type === 3 && vector === 14) {
       // #PF: the qualification is the linear address (SDM §27.2.1) and CR2 keeps the guest's value (§27.1).
       v.exitQualLo = c.cr2 | 0;
@@ -431,7 +436,12 @@ export function tripleFaultExit(v: Vmx): void {
 export function makeService(v: Vmx): () => boolean {
   return () => {
     const c = v.cpu;
+    // INIT (above MTF and the rest in priority) and the wait-for-SIPI state, SDM §25.2, §26.6.2.
+    if (c.waitForSipi || v.initLatched) return signalExit(v);
     if (v.mtfPending || ((v.proc & CPU_MTF) !== 0 && c.icount !== v.entryIcount)) { beginExit(v); vmExit(v, R.MONITOR_TRAP_FLAG); return true; }
+    // A pending #DB trap comes after MTF and before everything below (SDM §25.5.2, §26.6.3,
+    // Vol. 3A §6.9 Table 6-2): cpu.ts service delivers it, then asks again.
+    if (debugTrapDue(c)) return false;
     if (v.timerDeadline !== Infinity && v.tscNow() >= v.timerDeadline) { beginExit(v); vmExit(v, R.PREEMPTION_TIMER); return true; }
     const intr = c.interrupts;
     const movSs = c.interruptShadow && c.movSsShadow;

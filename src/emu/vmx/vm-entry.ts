@@ -10,25 +10,25 @@
  * reason 34 and bit 31, loading host state without saving guest state (§26.8). Either way the
  * failing check is kept as a sentence on `Vmx.lastEntryFailure` for the CLI and the debugger.
  *
- * TLBs: our MMU does not tag translations with VPIDs, so every VM entry and exit flushes
- * the combined translations (allowed with or without VPID: SDM §28.4.3.1 lets a processor
- * flush more than required); INVVPID and INVEPT then have nothing more to drop.
+ * TLBs: the MMU tags translations with the VPID and EP4TA; entries and exits switch
+ * contexts and flush only what "enable VPID" = 0 requires (translation-context.ts, SDM §28.3.3.1).
  */
 
 import type { Cpu } from '../cpu/cpu';
 import { deliverEvent, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI, INT_PRIV_SOFTWARE, INT_SOFTWARE } from '../cpu/exceptions';
+import { debugAtVmEntry } from '../cpu/debug';
 import { materialize } from '../cpu/flags';
 import { paePaging } from '../cpu/handlers/system';
 import { MSR_DEBUGCTL, MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP } from '../cpu/msrs';
 import { CR0_ET, CS, DS, EFER_LMA, EFER_LME, ES, FS, GS, LDTR, SS, TR } from '../cpu/state';
 import {
-  CPU_MTF, CPU_SECONDARY, ENTRY_IA32E, EXIT_SAVE_PAT, PIN_VIRTUAL_NMIS, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT,
+  CPU_MTF, CPU_SECONDARY, ENTRY_IA32E, EXIT_SAVE_PAT, PIN_VIRTUAL_NMIS, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT, SEC_VPID,
 } from './control-bits';
 import { EXIT_REASON_MSR_LOAD_FAIL, formatEntryFailure } from './entry-checks';
-import { setNested } from './ept';
 import { LAUNCH_STATE_LAUNCHED, VMCS_LAUNCH_STATE_OFFSET } from './vmcs-fields';
 import { OFF } from './vmcs';
 import { beginExit, loadMsrList, vmExit } from './vm-exit';
+import { enterGuestContext } from './translation-context';
 import type { Vmx } from './vmx';
 
 const O = OFF;
@@ -49,6 +49,7 @@ function decodeControls(v: Vmx): void {
   v.pin = m.r32(O.PIN_BASED_VM_EXEC_CONTROL);
   v.proc = m.r32(O.CPU_BASED_VM_EXEC_CONTROL);
   v.proc2 = (v.proc & CPU_SECONDARY) !== 0 ? m.r32(O.SECONDARY_VM_EXEC_CONTROL) : 0;
+  v.vpid = (v.proc2 & SEC_VPID) !== 0 ? m.r16(O.VIRTUAL_PROCESSOR_ID) : 0;
   v.exitCtl = m.r32(O.VM_EXIT_CONTROLS);
   v.entryCtl = m.r32(O.VM_ENTRY_CONTROLS);
   v.exceptionBitmap = m.r32(O.EXCEPTION_BITMAP);
@@ -83,14 +84,11 @@ function loadGuestState(v: Vmx, c: Cpu): void {
   if ((v.entryCtl & ENTRY_LOAD_EFER) !== 0) c.efer = m.r32(O.GUEST_IA32_EFER);
   else c.efer = ia32e ? c.efer | EFER_LMA | EFER_LME : c.efer & ~(EFER_LMA | EFER_LME);
   if ((v.entryCtl & ENTRY_LOAD_PAT) !== 0) {
-    c.msrLo.set(MSR_PAT, m.r32(O.GUEST_IA32_PAT));
-    c.msrHi.set(MSR_PAT, m.r32(O.GUEST_IA32_PAT + 4));
+    v.msrs.load(c, MSR_PAT, m.r32(O.GUEST_IA32_PAT), m.r32(O.GUEST_IA32_PAT + 4));
   }
-  c.msrLo.set(MSR_SYSENTER_CS, m.r32(O.GUEST_SYSENTER_CS));
-  c.msrLo.set(MSR_SYSENTER_ESP, m.r32(O.GUEST_SYSENTER_ESP));
-  c.msrHi.set(MSR_SYSENTER_ESP, m.r32(O.GUEST_SYSENTER_ESP + 4));
-  c.msrLo.set(MSR_SYSENTER_EIP, m.r32(O.GUEST_SYSENTER_EIP));
-  c.msrHi.set(MSR_SYSENTER_EIP, m.r32(O.GUEST_SYSENTER_EIP + 4));
+  v.msrs.loadLow(c, MSR_SYSENTER_CS, m.r32(O.GUEST_SYSENTER_CS));
+  v.msrs.load(c, MSR_SYSENTER_ESP, m.r32(O.GUEST_SYSENTER_ESP), m.r32(O.GUEST_SYSENTER_ESP + 4));
+  v.msrs.load(c, MSR_SYSENTER_EIP, m.r32(O.GUEST_SYSENTER_EIP), m.r32(O.GUEST_SYSENTER_EIP + 4));
   for (let i = 0; i < 8; i++) {
     if (SEGS[i] === CS) continue;
     c.loadSegmentCache(SEGS[i], m.r16(O_SEL[i]), m.r32(O_BASE[i]), m.r32(O_BASE[i] + 4), m.r32(O_LIMIT[i]) >>> 0, m.r32(O_AR[i]));
@@ -108,12 +106,13 @@ function loadGuestState(v: Vmx, c: Cpu): void {
   c.movSsShadow = (intr & 2) !== 0;
   v.guestNmiBlocked = (intr & 8) !== 0;
   c.halted = m.r32(O.GUEST_ACTIVITY_STATE) === 1;
+  c.waitForSipi = m.r32(O.GUEST_ACTIVITY_STATE) === 3; // only a SIPI ends it (signals.ts)
   // CS last: with CR0, EFER and SS loaded, updateMode sees the guest's mode.
   c.loadSegmentCache(CS, m.r16(O_SEL[1]), m.r32(O_BASE[1]), m.r32(O_BASE[1] + 4), m.r32(O_LIMIT[1]) >>> 0, m.r32(O_AR[1]));
   c.rip = c.long64 ? m.rNum(O.GUEST_RIP) : m.r32(O.GUEST_RIP) >>> 0;
 }
 
-/** Enters VMX non-root operation: hooks, EPT, timer, flushes (see the module comment). */
+/** Enters VMX non-root operation: hooks, EPT, timer, the guest's translation context (see the module comment). */
 function enterNonRoot(v: Vmx, c: Cpu, tsc: number): void {
   v.nonRoot = true;
   c.handlers = v.nonRootHandlers;
@@ -122,13 +121,8 @@ function enterNonRoot(v: Vmx, c: Cpu, tsc: number): void {
   v.vectoringInfo = 0;
   v.guestCr2 = c.cr2;
   c.nonRootService = v.service;
-  if ((v.proc2 & SEC_EPT) !== 0) {
-    v.ept.load(v.vmcs.r32(O.EPT_POINTER), v.vmcs.r32(O.EPT_POINTER + 4));
-    setNested(c, v.ept);
-  } else {
-    setNested(c, null);
-  }
-  c.mmu.flushAll();
+  if ((v.proc2 & SEC_EPT) !== 0) v.ept.load(v.vmcs.r32(O.EPT_POINTER), v.vmcs.r32(O.EPT_POINTER + 4));
+  let pdptes: Int32Array | undefined;
   if ((v.proc2 & SEC_EPT) !== 0 && paePaging(c.cr0, c.cr4, c.efer)) {
     // With EPT, a PAE guest's PDPTE registers come from GUEST_PDPTR0-3, not from the
     // memory at GUEST_CR3 (SDM §26.3.2.4; the entry checks vetted them, §26.3.1.6).
@@ -137,10 +131,9 @@ function enterNonRoot(v: Vmx, c: Cpu, tsc: number): void {
       p[2 * i] = m.r32(O.GUEST_PDPTR0 + 8 * i);
       p[2 * i + 1] = m.r32(O.GUEST_PDPTR0 + 8 * i + 4);
     }
-    c.pagingChanged(true, p);
-  } else {
-    c.pagingChanged(true); // also drops the CPU's page pointers and recomputes the mode
+    pdptes = p;
   }
+  enterGuestContext(v, c, pdptes); // the guest's VPID-tagged translations (translation-context.ts)
   if ((v.pin & PIN_PREEMPTION_TIMER) !== 0) {
     const value = v.vmcs.r32(O.VMX_PREEMPTION_TIMER_VALUE) >>> 0;
     v.timerDeadline = (Math.floor(tsc / v.timerTicks) + value) * v.timerTicks;
@@ -235,12 +228,15 @@ export function vmEntry(v: Vmx, launch: boolean): number {
   v.guestMsrWritten = m.r32(O.VM_ENTRY_MSR_LOAD_COUNT) !== 0 || ((v.exitCtl & EXIT_SAVE_PAT) !== 0 && (v.entryCtl & ENTRY_LOAD_PAT) === 0);
   if (launch) m.w32(VMCS_LAUNCH_STATE_OFFSET, LAUNCH_STATE_LAUNCHED);
   v.entries++;
-  v.snapshot.takeAtEntry(c, v.guestNmiBlocked);
   v.entryHadExtras = m.r32(O.VM_ENTRY_INTR_INFO_FIELD) < 0 || m.r32(O.GUEST_PENDING_DBG_EXCEPTIONS) !== 0
     || m.r32(O.GUEST_PENDING_DBG_EXCEPTIONS + 4) !== 0 || (v.pin & PIN_PREEMPTION_TIMER) !== 0;
+  // DR7 (maybe just loaded) and the guest's pending debug exceptions (SDM §26.6.3, debug.ts).
+  const inject = m.r32(O.VM_ENTRY_INTR_INFO_FIELD);
+  const activity = m.r32(O.GUEST_ACTIVITY_STATE);
+  debugAtVmEntry(c, m.r32(O.GUEST_PENDING_DBG_EXCEPTIONS), inject < 0 ? (inject >>> 8) & 7 : -1, activity === 2 || activity === 3);
   enterNonRoot(v, c, tsc);
   injectEvent(v, c);
   c.nextRip = c.rip;
-  v.onEntry?.({ launch, guestRip: c.rip, tsc });
+  if (v.onEntry !== undefined) v.onEntry({ launch, guestRip: c.rip, tsc }); // no object without a listener
   return 0;
 }

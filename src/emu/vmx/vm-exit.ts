@@ -13,6 +13,7 @@
 
 import type { Cpu } from '../cpu/cpu';
 import { CpuFault, VMEXIT_VECTOR } from '../cpu/fault';
+import { debugAtVmExit, pendingDebugAtExit } from '../cpu/debug';
 import { getFlags, materialize } from '../cpu/flags';
 import { paePaging } from '../cpu/handlers/system';
 import { MSR_DEBUGCTL, MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, readMsr, writeMsr } from '../cpu/msrs';
@@ -22,8 +23,9 @@ import {
 import {
   EXIT_HOST_64, EXIT_LOAD_EFER, EXIT_LOAD_PAT, EXIT_SAVE_DEBUG, EXIT_SAVE_EFER, EXIT_SAVE_PAT, EXIT_SAVE_TIMER, ENTRY_IA32E, SEC_EPT,
 } from './control-bits';
-import { setNested } from './ept';
+import { enterHostContext } from './translation-context';
 import { MSR_LIST_MAX_ENTRIES } from './capabilities';
+import { EXIT_REASON } from './exit-reasons';
 import { OFF } from './vmcs';
 import { fieldByName } from './vmcs-fields';
 import type { Vmx } from './vmx';
@@ -42,6 +44,11 @@ const HOST_SEL = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'].map((s) => OFF[`HOST_${s}_
 const O = OFF;
 const GUEST_RIP_ENCODING = fieldByName('GUEST_RIP')!.field.encoding;
 
+/** saveGuestState's report. */
+const SAVED_CHANGED = 1, SAVED_RIP = 2;
+
+const REASON_EXCEPTION = EXIT_REASON.EXCEPTION_NMI, REASON_MTF = EXIT_REASON.MONITOR_TRAP_FLAG;
+
 /** Interruptibility-state bits (SDM Table 24-3). */
 const INTR_STI = 1, INTR_MOV_SS = 2, INTR_NMI = 8;
 
@@ -53,61 +60,70 @@ export function beginExit(v: Vmx): void {
   v.exitIntrInfo = 0; v.exitIntrError = 0;
 }
 
-/** Saves the guest state into the VMCS (SDM §27.3). */
-function saveGuestState(v: Vmx, c: Cpu): void {
+/**
+ * Saves the guest state into the VMCS (SDM §27.3). Returns SAVED_CHANGED when a field the
+ * VM-entry checks read now holds another value than before, SAVED_RIP when GUEST_RIP does
+ * (the entry-check cache, entry-checks.ts: an unchanged VMCS needs no new checks).
+ */
+function saveGuestState(v: Vmx, c: Cpu, reason: number): number {
   const m = v.vmcs;
   materialize(c);
-  m.w64(O.GUEST_CR0, c.cr0, 0);
-  m.w64(O.GUEST_CR3, c.cr3Lo, c.cr3Hi);
-  m.w64(O.GUEST_CR4, c.cr4, 0);
+  let ch = m.put64(O.GUEST_CR0, c.cr0, 0);
+  ch |= m.put64(O.GUEST_CR3, c.cr3Lo, c.cr3Hi);
+  ch |= m.put64(O.GUEST_CR4, c.cr4, 0);
   if ((v.exitCtl & EXIT_SAVE_DEBUG) !== 0) {
     // "Save debug controls": DR7 and IA32_DEBUGCTL (SDM §27.3.1).
-    m.w64(O.GUEST_DR7, c.dr7, 0);
-    m.w64(O.GUEST_IA32_DEBUGCTL, c.msrLo.get(MSR_DEBUGCTL) ?? 0, 0);
+    ch |= m.put64(O.GUEST_DR7, c.dr7, 0);
+    ch |= m.put64(O.GUEST_IA32_DEBUGCTL, c.msrLo.get(MSR_DEBUGCTL) ?? 0, 0);
   }
   m.wNum(O.GUEST_RSP, c.regs[9] * TWO32 + (c.regs[8] >>> 0));
-  m.wNum(O.GUEST_RIP, c.rip);
-  m.w64(O.GUEST_RFLAGS, getFlags(c), 0);
+  const rip = m.putNum(O.GUEST_RIP, c.rip);
+  ch |= m.put64(O.GUEST_RFLAGS, getFlags(c), 0);
   for (let i = 0; i < 8; i++) {
     const s = SEGS[i];
-    m.w16(O_SEL[i], c.segSel[s]);
-    m.w64(O_BASE[i], c.segBaseLo[s], c.segBaseHi[s]);
-    m.w32(O_LIMIT[i], c.segLimit[s]);
-    m.w32(O_AR[i], c.segAr[s]);
+    ch |= m.put16(O_SEL[i], c.segSel[s]);
+    ch |= m.put64(O_BASE[i], c.segBaseLo[s], c.segBaseHi[s]);
+    ch |= m.put32(O_LIMIT[i], c.segLimit[s]);
+    ch |= m.put32(O_AR[i], c.segAr[s]);
   }
-  m.wNum(O.GUEST_GDTR_BASE, c.gdtrBase);
-  m.w32(O.GUEST_GDTR_LIMIT, c.gdtrLimit);
-  m.wNum(O.GUEST_IDTR_BASE, c.idtrBase);
-  m.w32(O.GUEST_IDTR_LIMIT, c.idtrLimit);
+  ch |= m.putNum(O.GUEST_GDTR_BASE, c.gdtrBase);
+  ch |= m.put32(O.GUEST_GDTR_LIMIT, c.gdtrLimit);
+  ch |= m.putNum(O.GUEST_IDTR_BASE, c.idtrBase);
+  ch |= m.put32(O.GUEST_IDTR_LIMIT, c.idtrLimit);
   if (v.guestMsrWritten) {
     // Unchanged since the entry loaded them from these fields unless a WRMSR ran in the guest.
-    m.w32(O.GUEST_SYSENTER_CS, c.msrLo.get(MSR_SYSENTER_CS) ?? 0);
-    m.w64(O.GUEST_SYSENTER_ESP, c.msrLo.get(MSR_SYSENTER_ESP) ?? 0, c.msrHi.get(MSR_SYSENTER_ESP) ?? 0);
-    m.w64(O.GUEST_SYSENTER_EIP, c.msrLo.get(MSR_SYSENTER_EIP) ?? 0, c.msrHi.get(MSR_SYSENTER_EIP) ?? 0);
-    if ((v.exitCtl & EXIT_SAVE_PAT) !== 0) m.w64(O.GUEST_IA32_PAT, c.msrLo.get(MSR_PAT) ?? 0, c.msrHi.get(MSR_PAT) ?? 0);
+    ch |= m.put32(O.GUEST_SYSENTER_CS, c.msrLo.get(MSR_SYSENTER_CS) ?? 0);
+    ch |= m.put64(O.GUEST_SYSENTER_ESP, c.msrLo.get(MSR_SYSENTER_ESP) ?? 0, c.msrHi.get(MSR_SYSENTER_ESP) ?? 0);
+    ch |= m.put64(O.GUEST_SYSENTER_EIP, c.msrLo.get(MSR_SYSENTER_EIP) ?? 0, c.msrHi.get(MSR_SYSENTER_EIP) ?? 0);
+    if ((v.exitCtl & EXIT_SAVE_PAT) !== 0) ch |= m.put64(O.GUEST_IA32_PAT, c.msrLo.get(MSR_PAT) ?? 0, c.msrHi.get(MSR_PAT) ?? 0);
   }
-  if ((v.exitCtl & EXIT_SAVE_EFER) !== 0) m.w64(O.GUEST_IA32_EFER, c.efer, 0);
+  if ((v.exitCtl & EXIT_SAVE_EFER) !== 0) ch |= m.put64(O.GUEST_IA32_EFER, c.efer, 0);
   if ((v.proc2 & SEC_EPT) !== 0 && paePaging(c.cr0, c.cr4, c.efer) && c.mmu.readPdptes !== undefined) {
     // With EPT and PAE paging the PDPTE registers are saved (SDM §27.3.4): a guest MOV to CR3
     // reloaded them from its memory, and the next entry loads them from these fields.
     const p = v.pdptes;
     c.mmu.readPdptes(p);
-    for (let i = 0; i < 4; i++) m.w64(O.GUEST_PDPTR0 + 8 * i, p[2 * i], p[2 * i + 1]);
+    for (let i = 0; i < 4; i++) ch |= m.put64(O.GUEST_PDPTR0 + 8 * i, p[2 * i], p[2 * i + 1]);
   }
   let intr = v.guestNmiBlocked ? INTR_NMI : 0;
   // Blocking by STI / MOV SS: the exit happened at or inside the one-instruction shadow.
   if (c.interruptShadow || c.shadowIcount === c.icount) intr |= c.movSsShadow ? INTR_MOV_SS : INTR_STI;
-  m.w32(O.GUEST_INTERRUPTIBILITY_INFO, intr);
-  m.w32(O.GUEST_ACTIVITY_STATE, c.halted ? 1 : 0);
-  m.w64(O.GUEST_PENDING_DBG_EXCEPTIONS, 0, 0);
+  ch |= m.put32(O.GUEST_INTERRUPTIBILITY_INFO, intr);
+  ch |= m.put32(O.GUEST_ACTIVITY_STATE, c.waitForSipi ? 3 : c.halted ? 1 : 0);
+  // Pending debug exceptions (§27.3.4, debug.ts): none after a #DB exit (they are in the
+  // qualification), the last instruction's traps after an MTF exit.
+  const vector = v.exitIntrInfo & 0x7ff; // type and vector: #DB is hardware exception 1, or INT1 (type 5)
+  const debugExit = reason === REASON_EXCEPTION && (vector === 0x301 || vector === 0x501);
+  ch |= m.put64(O.GUEST_PENDING_DBG_EXCEPTIONS, pendingDebugAtExit(c, debugExit, reason === REASON_MTF), 0);
   if ((v.exitCtl & EXIT_SAVE_TIMER) !== 0 && v.timerDeadline !== Infinity) {
     const left = Math.max(0, Math.ceil((v.timerDeadline - v.tscNow()) / v.timerTicks));
     m.w32(O.VMX_PREEMPTION_TIMER_VALUE, Math.min(left, 0xffffffff) | 0);
   }
   // IA32_VMX_MISC[5]: the exit stores IA32_EFER.LMA into "IA-32e mode guest" (SDM §27.2, A.6).
   const entry = (c.efer & EFER_LMA) !== 0 ? v.entryCtl | ENTRY_IA32E : v.entryCtl & ~ENTRY_IA32E;
-  m.w32(O.VM_ENTRY_CONTROLS, entry);
+  ch |= m.put32(O.VM_ENTRY_CONTROLS, entry);
   v.entryCtl = entry;
+  return (ch !== 0 ? SAVED_CHANGED : 0) | (rip !== 0 ? SAVED_RIP : 0);
 }
 
 /** Stores guest MSRs into the VM-exit MSR-store area (SDM §27.4); false on failure (VMX abort 1). */
@@ -173,18 +189,16 @@ export function loadHostState(v: Vmx, c: Cpu): void {
   c.cr3Hi = host64 ? m.r32(O.HOST_CR3 + 4) : 0;
   // DR7 and IA32_DEBUGCTL are not in the host-state area: the exit sets them to 400H and 0 (SDM §27.5.1).
   c.dr7 = 0x400;
-  c.msrLo.set(MSR_DEBUGCTL, 0);
+  if (c.msrLo.get(MSR_DEBUGCTL) !== 0) c.msrLo.set(MSR_DEBUGCTL, 0); // a Map store costs more than the look-up
+  debugAtVmExit(c); // the guest's debug traps were saved or are lost (debug.ts)
   if ((v.exitCtl & EXIT_LOAD_EFER) !== 0) c.efer = m.r32(O.HOST_IA32_EFER);
   else c.efer = host64 ? c.efer | EFER_LMA | EFER_LME : c.efer & ~(EFER_LMA | EFER_LME);
   if ((v.exitCtl & EXIT_LOAD_PAT) !== 0) {
-    c.msrLo.set(MSR_PAT, m.r32(O.HOST_IA32_PAT));
-    c.msrHi.set(MSR_PAT, m.r32(O.HOST_IA32_PAT + 4));
+    v.msrs.load(c, MSR_PAT, m.r32(O.HOST_IA32_PAT), m.r32(O.HOST_IA32_PAT + 4));
   }
-  c.msrLo.set(MSR_SYSENTER_CS, m.r32(O.HOST_IA32_SYSENTER_CS));
-  c.msrLo.set(MSR_SYSENTER_ESP, m.r32(O.HOST_IA32_SYSENTER_ESP));
-  c.msrHi.set(MSR_SYSENTER_ESP, host64 ? m.r32(O.HOST_IA32_SYSENTER_ESP + 4) : 0);
-  c.msrLo.set(MSR_SYSENTER_EIP, m.r32(O.HOST_IA32_SYSENTER_EIP));
-  c.msrHi.set(MSR_SYSENTER_EIP, host64 ? m.r32(O.HOST_IA32_SYSENTER_EIP + 4) : 0);
+  v.msrs.loadLow(c, MSR_SYSENTER_CS, m.r32(O.HOST_IA32_SYSENTER_CS));
+  v.msrs.load(c, MSR_SYSENTER_ESP, m.r32(O.HOST_IA32_SYSENTER_ESP), host64 ? m.r32(O.HOST_IA32_SYSENTER_ESP + 4) : 0);
+  v.msrs.load(c, MSR_SYSENTER_EIP, m.r32(O.HOST_IA32_SYSENTER_EIP), host64 ? m.r32(O.HOST_IA32_SYSENTER_EIP + 4) : 0);
   // Segments (SDM §27.5.2): flat, DPL 0; a null data selector makes the register unusable.
   const data = AR_P | AR_S | 3 | AR_DB | AR_G;
   for (let i = 0; i < 6; i++) {
@@ -212,22 +226,21 @@ export function loadHostState(v: Vmx, c: Cpu): void {
   c.flagsVal = 2;
   c.interruptShadow = false;
   c.halted = false;
+  c.waitForSipi = false;
   // CS last: its L bit and CR0/EFER decide the mode (updateMode).
   c.loadSegmentCache(CS, m.r16(O.HOST_CS_SELECTOR), 0, 0, 0xffffffff, AR_P | AR_S | 11 | AR_G | (host64 ? AR_L : AR_DB));
   c.rip = rip;
   c.nextRip = rip;
 }
 
-/** Leaves non-root operation: root dispatch, no event hooks, no EPT; flushes what VPID-less exits flush. */
+/** Leaves non-root operation: root dispatch, no event hooks, the VMM's translation context (translation-context.ts). */
 export function leaveNonRoot(v: Vmx, c: Cpu): void {
   v.nonRoot = false;
   c.handlers = v.rootHandlers;
   c.eventFilter = undefined;
   c.eventDelivered = undefined;
   c.nonRootService = undefined;
-  setNested(c, null);
-  c.mmu.flushAll();
-  c.pagingChanged(true); // also drops the CPU's page pointers and recomputes the mode
+  enterHostContext(v, c); // the VMM's translations; VPID 0's flushed unless the guest had a VPID
   c.attention = true;
 }
 
@@ -260,9 +273,9 @@ export function vmExit(v: Vmx, reason: number, entryFailure = false, message?: s
     v.checker.invalidate();
   } else {
     // The exit rewrites the guest-state area: tell the entry-check cache what really changed.
-    if (v.entryHadExtras || v.guestMsrWritten || !v.snapshot.unchangedAtExit(c, v.guestNmiBlocked)) v.checker.invalidate();
-    else v.checker.invalidate(GUEST_RIP_ENCODING);
-    saveGuestState(v, c);
+    const saved = saveGuestState(v, c, reason);
+    if (v.entryHadExtras || (saved & SAVED_CHANGED) !== 0) v.checker.invalidate();
+    else if ((saved & SAVED_RIP) !== 0) v.checker.invalidate(GUEST_RIP_ENCODING);
     if (!storeMsrs(v, c)) abort = 1;
   }
   const guestRip = c.rip;

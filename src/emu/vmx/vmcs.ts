@@ -4,10 +4,16 @@
  * the one table), so a VMCS survives VMCLEAR/VMPTRLD round trips and a debugger can read it
  * from memory like a real region (SDM Vol. 3C §24.2: the layout past the header is ours).
  *
- * Hot paths (VM entry, VM exit, VMREAD/VMWRITE) use the `OFF` offsets with the 32-bit
- * accessors below: one aligned typed-array access per dword through PhysicalMemory. A 64-bit
- * or natural-width field is two dwords, low first. Addresses at or above 4 GiB are not
- * decoded by this machine: reads float high, writes vanish (as for any unbacked address).
+ * Hot paths (VM entry, VM exit, VMREAD/VMWRITE) use the `OFF` offsets with the accessors
+ * below, which index typed-array views of the region's RAM bound at VMPTRLD: one array access
+ * per dword (or word), with no address decoding, and every store lands in memory at once, so
+ * tools and tests that read or write the region see the same VMCS. A 64-bit or natural-width
+ * field is two dwords, low first. A region outside RAM (device memory) is kept in the
+ * processor while current and written back when it stops being current, as the SDM lets a
+ * processor cache the current VMCS (§24.11.1). Code decoded from the region's frame is not
+ * told of these stores (software must not use the region as data, let alone as code).
+ * Addresses at or above 4 GiB are not decoded by this machine: reads float high, writes
+ * vanish (as for any unbacked address).
  */
 
 import type { PhysicalMemory } from '../memory/physical-memory';
@@ -59,42 +65,128 @@ export class PhysAccess {
   }
 }
 
+/** Dwords in a VMCS region (VMCS_REGION_SIZE / 4). */
+const REGION_DWORDS = 1024;
+
 /** The current VMCS (or none): field access by layout offset. */
 export class CurrentVmcs extends PhysAccess {
+  private ptr = -1;
+  /** The region as dwords and words: views of RAM, or the processor's copy of a region outside RAM. */
+  private d: Int32Array;
+  private h: Uint16Array;
+  /** The region is not in RAM: `d` is a copy to write back when it stops being current. */
+  private copied = false;
+  /** Reads with no current VMCS float high, as reads of the address FFFFFFFF_FFFFFFFFH would. */
+  private readonly none = new Int32Array(REGION_DWORDS).fill(-1);
+  /** Views by frame, so VMPTRLD of a region used before allocates nothing. */
+  private readonly views = new Map<number, Int32Array>();
+
+  constructor(mem: PhysicalMemory) {
+    super(mem);
+    this.d = this.none;
+    this.h = new Uint16Array(this.none.buffer);
+  }
+
   /** Physical address of the current VMCS region; -1 = none (the pointer is FFFFFFFF_FFFFFFFFH, SDM §24.1). */
-  base = -1;
+  get base(): number {
+    return this.ptr;
+  }
+
+  /** Makes the region at `ptr` (4-KiB aligned) current, or none with -1; the previous one is written back if it was a copy. */
+  set base(ptr: number) {
+    if (ptr === this.ptr) return;
+    if (this.copied) {
+      for (let i = 0; i < REGION_DWORDS; i++) this.write32(this.ptr + 4 * i, this.d[i]);
+      this.copied = false;
+    }
+    this.ptr = ptr;
+    if (ptr < 0) {
+      this.none.fill(-1);
+      this.d = this.none;
+    } else {
+      const pfn = ptr / 4096;
+      const mem = this.mem;
+      if (ptr + 4096 <= mem.ramSize && mem.pageForRead(pfn) !== undefined) {
+        let view = this.views.get(pfn);
+        if (view === undefined) {
+          view = new Int32Array(mem.ram.buffer, mem.ram.byteOffset + ptr, REGION_DWORDS);
+          this.views.set(pfn, view);
+        }
+        this.d = view;
+      } else {
+        const copy = new Int32Array(REGION_DWORDS);
+        for (let i = 0; i < REGION_DWORDS; i++) copy[i] = this.read32(ptr + 4 * i);
+        this.d = copy;
+        this.copied = true;
+      }
+    }
+    this.h = new Uint16Array(this.d.buffer, this.d.byteOffset, 2 * REGION_DWORDS);
+  }
 
   r32(off: number): number {
-    return this.read32(this.base + off);
+    return this.d[off >> 2];
   }
 
   w32(off: number, v: number): void {
-    this.write32(this.base + off, v);
+    this.d[off >> 2] = v;
   }
 
   r16(off: number): number {
-    return this.read16(this.base + off);
+    return this.h[off >> 1];
   }
 
   w16(off: number, v: number): void {
-    this.write16(this.base + off, v);
+    this.h[off >> 1] = v;
   }
 
   w64(off: number, lo: number, hi: number): void {
-    this.write32(this.base + off, lo);
-    this.write32(this.base + off + 4, hi);
+    const i = off >> 2;
+    this.d[i] = lo;
+    this.d[i + 1] = hi;
   }
 
   /** A natural-width field as a number (exact for canonical addresses and values below 2^53). */
   rNum(off: number): number {
-    return this.read32(this.base + off + 4) * TWO32 + (this.read32(this.base + off) >>> 0);
+    const i = off >> 2;
+    return this.d[i + 1] * TWO32 + (this.d[i] >>> 0);
   }
 
   /** Writes a number (canonical address / RIP / RSP) as a 64-bit field. */
   wNum(off: number, v: number): void {
     const hi = Math.floor(v / TWO32);
-    this.write32(this.base + off, (v - hi * TWO32) | 0);
-    this.write32(this.base + off + 4, hi | 0);
+    const i = off >> 2;
+    this.d[i] = (v - hi * TWO32) | 0;
+    this.d[i + 1] = hi | 0;
+  }
+
+  /**
+   * Stores a dword only if it differs; returns 1 when it changed, else 0 (the VM exit uses it
+   * to tell the entry-check cache whether the guest state it checked is still there).
+   */
+  put32(off: number, v: number): number {
+    const i = off >> 2;
+    if (this.d[i] === (v | 0)) return 0;
+    this.d[i] = v;
+    return 1;
+  }
+
+  /** put32 for a word. */
+  put16(off: number, v: number): number {
+    const i = off >> 1;
+    if (this.h[i] === (v & 0xffff)) return 0;
+    this.h[i] = v;
+    return 1;
+  }
+
+  /** put32 for both dwords of a 64-bit field. */
+  put64(off: number, lo: number, hi: number): number {
+    return this.put32(off, lo) | this.put32(off + 4, hi);
+  }
+
+  /** put32 for a number as a 64-bit field (wNum). */
+  putNum(off: number, v: number): number {
+    const hi = Math.floor(v / TWO32);
+    return this.put32(off, (v - hi * TWO32) | 0) | this.put32(off + 4, hi | 0);
   }
 
   /** A field (by table entry) as halves into out[0], out[1] (16/32-bit fields: hi = 0). */

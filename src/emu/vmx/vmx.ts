@@ -14,7 +14,7 @@ import type { Cpu, TscSource } from '../cpu/cpu';
 import type { Handler } from '../cpu/handlers/index';
 import { VmEntryChecker, type EntryCheckFailure } from './entry-checks';
 import { CurrentVmcs } from './vmcs';
-import { GuestSnapshot } from './guest-snapshot';
+import { TransitionMsrs } from './transition-msrs';
 import { EptTranslator, setNested } from './ept';
 import { buildNonRootHandlers, makeEventFilter, makeService, tripleFaultExit } from './non-root';
 import { checkFixedCrBits, readVmxMsr, writeVmxMsr } from './discovery';
@@ -74,6 +74,8 @@ export class Vmx {
   proc = 0;
   /** Secondary controls in force (0 when "activate secondary controls" is 0). */
   proc2 = 0;
+  /** The guest's VPID: VIRTUAL_PROCESSOR_ID with "enable VPID", else 0 (SDM §28.1, translation-context.ts). */
+  vpid = 0;
   exitCtl = 0;
   entryCtl = 0;
   exceptionBitmap = 0;
@@ -105,12 +107,16 @@ export class Vmx {
   mtfPending = false;
   /** "Blocking by NMI" for the guest (interruptibility bit 3), kept across the entry. */
   guestNmiBlocked = false;
-  /** The guest state the last entry loaded (for the entry-check cache, guest-snapshot.ts). */
-  readonly snapshot = new GuestSnapshot();
   /** The last entry checked fields the exit may clear or rewrite (injection, pending debug exceptions). */
   entryHadExtras = false;
   /** The guest executed a WRMSR that did not exit (or an MSR list ran): MSRs may differ from the VMCS. */
   guestMsrWritten = true;
+  /** What the last transitions stored in the MSRs they load (skips stores of unchanged values). */
+  readonly msrs = new TransitionMsrs();
+  /** An INIT arrived in VMX operation: blocked in root operation, a VM exit in non-root operation (signals.ts). */
+  initLatched = false;
+  /** The vector of a SIPI that arrived in the guest's wait-for-SIPI state, until its VM exit; -1: none (signals.ts). */
+  sipiVector = -1;
 
   /**
    * The event being delivered through the guest IDT (IDT-vectoring information format, valid
@@ -142,8 +148,17 @@ export class Vmx {
   readonly timerTicks = 2 ** PREEMPTION_TIMER_RATE;
   /** Non-zero after a VMX abort (SDM §27.7): the indicator. */
   abortIndicator = 0;
-  /** The last VM exit (undefined before the first). */
-  lastExit: VmExitEvent | undefined = undefined;
+  /** The last VM exit (undefined before the first): kept as numbers, an object only when asked for. */
+  private exitEvent: VmExitEvent | undefined = undefined;
+  private exitSeen = false;
+  private exitReasonField = 0;
+  private exitQualLoSeen = 0;
+  private exitQualHiSeen = 0;
+  private exitIntrInfoSeen = 0;
+  private exitRipSeen = 0;
+  private exitLenSeen = 0;
+  private exitTscSeen = 0;
+  private exitMessage: string | undefined = undefined;
   /** The last VM-entry failure (VMfailValid 7/8 or exit 33/34), with the failing check. */
   lastEntryFailure: VmEntryFailureRecord | undefined = undefined;
   /** VM exits per basic reason. */
@@ -194,6 +209,7 @@ export class Vmx {
   /** WRMSR: #GP for the read-only capability MSRs. */
   writeMsr(index: number): void {
     writeVmxMsr(index);
+    this.msrs.forget(); // called for every WRMSR of an MSR the CPU stores (msrs.ts), SYSENTER and PAT among them
   }
 
   /** MOV to CR0/CR4 in VMX operation: the fixed bits (SDM §23.8). */
@@ -237,14 +253,29 @@ export class Vmx {
     return this.vmcs.base >= 0;
   }
 
-  /** Records a finished VM exit for tools and tells the listener (vm-exit.ts). */
+  /** Records a finished VM exit for tools and tells the listener (vm-exit.ts); allocates only for a listener. */
   recordExit(exitReason: number, guestRip: number, tsc: number, message: string | undefined): void {
-    const e: VmExitEvent = {
-      exitReason, qualificationLo: this.exitQualLo, qualificationHi: this.exitQualHi, interruptionInfo: this.exitIntrInfo,
-      guestRip, instructionLength: this.exitInstrLen, tsc, message,
+    this.exitSeen = true;
+    this.exitEvent = undefined;
+    this.exitReasonField = exitReason;
+    this.exitQualLoSeen = this.exitQualLo;
+    this.exitQualHiSeen = this.exitQualHi;
+    this.exitIntrInfoSeen = this.exitIntrInfo;
+    this.exitRipSeen = guestRip;
+    this.exitLenSeen = this.exitInstrLen;
+    this.exitTscSeen = tsc;
+    this.exitMessage = message;
+    if (this.onExit !== undefined) this.onExit(this.lastExit!);
+  }
+
+  /** The last VM exit (undefined before the first). */
+  get lastExit(): VmExitEvent | undefined {
+    if (!this.exitSeen) return undefined;
+    return this.exitEvent ??= {
+      exitReason: this.exitReasonField, qualificationLo: this.exitQualLoSeen, qualificationHi: this.exitQualHiSeen,
+      interruptionInfo: this.exitIntrInfoSeen, guestRip: this.exitRipSeen, instructionLength: this.exitLenSeen,
+      tsc: this.exitTscSeen, message: this.exitMessage,
     };
-    this.lastExit = e;
-    this.onExit?.(e);
   }
 
   /** The current VMCS region was changed behind VMWRITE's back (a debugger's edit): re-decode and re-check it. */
@@ -264,10 +295,14 @@ export class Vmx {
     this.timerDeadline = Infinity;
     this.inVmx = false;
     this.nonRoot = false;
+    this.initLatched = false;
+    this.sipiVector = -1;
     this.vmxonPtr = -1;
     this.vmcs.base = -1;
     this.lastEntryFailure = undefined;
-    this.lastExit = undefined;
+    this.exitSeen = false;
+    this.exitEvent = undefined;
+    this.msrs.forget();
     this.vmcsChanged();
   }
 }

@@ -196,9 +196,11 @@ describe('I/O APIC (Intel 82093AA datasheet)', () => {
     expect(hub.acknowledge()).toBe(0x46);
   });
 
-  it('§3.2.4 Delivery Mode NMI raises the NMI input; ExtINT/INIT/SMI are reported as not modelled', () => {
-    const { irqs, hub, redir, ioapic } = setup();
+  it('§3.2.4 Delivery Mode NMI raises the NMI input; INIT reaches the processor; ExtINT/SMI are reported as not modelled', () => {
+    const { irqs, hub, redir, ioapic, lapic } = setup();
     const unsupported: string[] = [];
+    let inits = 0;
+    lapic.onInit = () => inits++;
     ioapic.onUnsupportedDelivery = (pin, mode) => unsupported.push(`${pin}:${mode}`);
     redir(3, 4 << 8);
     irqs.line(3).pulse();
@@ -208,7 +210,12 @@ describe('I/O APIC (Intel 82093AA datasheet)', () => {
     irqs.line(4).pulse();
     redir(7, 5 << 8);
     irqs.line(7).pulse();
-    expect(unsupported).toEqual(['4:extint', '7:init']);
+    redir(9, (5 << 8) | (1 << 11), 0x02); // INIT, logical destination no APIC has: nobody
+    irqs.line(9).pulse();
+    redir(10, 2 << 8);
+    irqs.line(10).pulse();
+    expect(inits).toBe(1);
+    expect(unsupported).toEqual(['4:extint', '10:smi']);
   });
 
   it('snapshot decodes each entry for the debugger', () => {

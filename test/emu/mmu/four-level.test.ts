@@ -1,6 +1,6 @@
 // 4-level paging (SDM Vol. 3 §4.5): walks, page sizes, reserved bits, A/D bits, #PF codes.
 import { describe, expect, it } from 'vitest';
-import { ACC_EXEC, ACC_READ, ACC_WRITE } from '../../../src/emu/mmu/access.js';
+import { ACC_EXEC, ACC_READ, ACC_WRITE, MAXPHYADDR } from '../../../src/emu/mmu/access.js';
 import { A, D, G, Machine, P, pfCode, PS, RW, US, XD_HI } from './paging-fixture.js';
 
 describe('4-level paging', () => {
@@ -63,7 +63,7 @@ describe('4-level paging', () => {
   it('§4.5.4 Tables 4-15..4-20: reserved bits give #PF with P=1 and RSVD=1 at any level', () => {
     const cases: { name: string; level: number; leafLevel: number; lo: number; hi: number }[] = [
       { name: 'PML4E bit 7 (PS)', level: 0, leafLevel: 3, lo: PS, hi: 0 },
-      { name: 'PML4E bit 39 (MAXPHYADDR = 39)', level: 0, leafLevel: 3, lo: 0, hi: 1 << 7 },
+      { name: `PML4E bit ${MAXPHYADDR} (MAXPHYADDR)`, level: 0, leafLevel: 3, lo: 0, hi: 1 << (MAXPHYADDR - 32) },
       { name: 'PDPTE bit 51', level: 1, leafLevel: 3, lo: 0, hi: 1 << 19 },
       { name: '1 GiB PDPTE bit 13', level: 1, leafLevel: 1, lo: 1 << 13, hi: 0 },
       { name: '1 GiB PDPTE bit 29', level: 1, leafLevel: 1, lo: 1 << 29, hi: 0 },

@@ -1,6 +1,6 @@
 // 32-bit paging (SDM Vol. 3 §4.3) and PAE paging (§4.4), including the PDPTE registers.
 import { describe, expect, it } from 'vitest';
-import { ACC_EXEC, ACC_READ, ACC_WRITE } from '../../../src/emu/mmu/access.js';
+import { ACC_EXEC, ACC_READ, ACC_WRITE, MAXPHYADDR } from '../../../src/emu/mmu/access.js';
 import { A, CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, D, EFER_NXE, G, Machine, P, pfCode, PS, RW, US, XD_HI } from './paging-fixture.js';
 
 const cr0 = CR0_PE | CR0_PG | CR0_WP;
@@ -38,7 +38,7 @@ describe('32-bit paging (SDM §4.3)', () => {
     expect(m.mmu.translate(0x00C0_1234, ACC_READ, 0)).toBe(5 * 2 ** 32 + 0x00C0_1234);
   });
 
-  it('Table 4-4: bit 21 of a 4 MiB PDE is reserved (MAXPHYADDR 39: bits 21:20)', () => {
+  it('Table 4-4: bit 21 of a 4 MiB PDE is reserved (bits 21:(M-19), M = min(MAXPHYADDR, 40))', () => {
     const m = new Machine();
     const pd = build(m, true);
     m.mem.write32(pd + 2 * 4, 0x0080_0000 | (1 << 21) | P | RW | PS);
@@ -133,7 +133,7 @@ describe('PAE paging (SDM §4.4)', () => {
     const m = new Machine();
     const { pdpt, pd } = build(m);
     expect(m.mmu.pdptesInvalid(pdpt)).toBe(false);
-    for (const [lo, hi] of [[RW, 0], [US, 0], [A, 0], [PS, 0], [G, 0], [0, XD_HI], [0, 1 << 7]]) {
+    for (const [lo, hi] of [[RW, 0], [US, 0], [A, 0], [PS, 0], [G, 0], [0, XD_HI], [0, 1 << (MAXPHYADDR - 32)]]) {
       m.write64(pdpt + 8, pd | P | lo, hi);
       expect(m.mmu.pdptesInvalid(pdpt), `lo=${lo} hi=${hi}`).toBe(true);
     }

@@ -120,7 +120,7 @@ describe('VMX capability MSRs (SDM Appendix A)', () => {
   it('MISC agrees with the field table (SDM A.6)', () => {
     const m = msr(MSR_IA32_VMX_MISC);
     expect(m.lo & 0x1f).toBe(5);
-    expect((m.lo >>> 6) & 7).toBe(1);         // HLT only
+    expect((m.lo >>> 6) & 7).toBe(5);         // HLT and wait-for-SIPI (no shutdown)
     const cr3Targets = SUPPORTED_VMCS_FIELDS.filter((f) => f.name.startsWith('CR3_TARGET_VALUE')).length;
     expect((m.lo >>> 16) & 0x1ff).toBe(cr3Targets);
     expect((m.lo >>> 29) & 1).toBe(0);        // VMWRITE to exit-information fields fails

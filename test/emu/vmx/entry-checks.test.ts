@@ -13,6 +13,7 @@ import { readVmxCapabilityMsr, MSR_IA32_VMX_CR4_FIXED1, MSR_IA32_VMX_PROCBASED_C
 import {
   FakeVmcs, FakeMemory, long64, realMode, prot32, v86, host32, baseMemory, FACTS64, FACTS32, CURRENT_VMCS, PAE_PDPT, c,
 } from './entry-checks.fixture';
+import { MAXPHYADDR } from '../../../src/emu/mmu/access';
 
 const tested = new Set<string>();
 
@@ -30,6 +31,10 @@ interface Case {
   /** Expected exit qualification for guest-state failures (default 0). */
   qualification?: number;
 }
+
+/** High dwords of a physical address: bit MAXPHYADDR set (one beyond the width), and all width bits set. */
+const BEYOND_HI = 1 << (MAXPHYADDR - 32);
+const LAST_HI = BEYOND_HI - 1;
 
 const INTR_VALID = 0x80000000 | 0;
 const HW = 3 << 8, NMI = 2 << 8, SOFT_INT = 4 << 8, OTHER = 7 << 8, DELIVER = 0x800;
@@ -57,7 +62,7 @@ const CASES: Case[] = [
   { id: 'controls.proc2-allowed1', base: long64, mutate: (v) => v.or('SECONDARY_VM_EXEC_CONTROL', c('SECONDARY_EXEC_SHADOW_VMCS')), says: 'SECONDARY_EXEC_SHADOW_VMCS' },
   { id: 'controls.cr3-target-count', base: long64, mutate: (v) => v.set('CR3_TARGET_COUNT', 5), says: 'CR3_TARGET_COUNT=5' },
   { id: 'controls.io-bitmap-align', base: long64, mutate: (v) => v.set('IO_BITMAP_B', 0x3008), says: 'IO_BITMAP_B' },
-  { id: 'controls.io-bitmap-width', base: long64, mutate: (v) => v.set('IO_BITMAP_A', 0x2000, 0x80), says: '39-bit' },
+  { id: 'controls.io-bitmap-width', base: long64, mutate: (v) => v.set('IO_BITMAP_A', 0x2000, BEYOND_HI), says: `${MAXPHYADDR}-bit` },
   { id: 'controls.msr-bitmap-align', base: long64, mutate: (v) => v.set('MSR_BITMAP', 0x4800) },
   { id: 'controls.msr-bitmap-width', base: long64, mutate: (v) => v.set('MSR_BITMAP', 0x4000, 0x100) },
   { id: 'controls.virtual-nmis-without-nmi-exiting', base: long64,
@@ -69,7 +74,7 @@ const CASES: Case[] = [
   { id: 'controls.eptp-ad', base: long64, mutate: (v) => v.set('EPT_POINTER', 0x10005e) },
   { id: 'controls.eptp-sss', base: long64, mutate: (v) => v.set('EPT_POINTER', 0x10009e) },
   { id: 'controls.eptp-reserved', base: long64, mutate: (v) => v.set('EPT_POINTER', 0x10011e) },
-  { id: 'controls.eptp-width', base: long64, mutate: (v) => v.set('EPT_POINTER', 0x10001e, 0x80) },
+  { id: 'controls.eptp-width', base: long64, mutate: (v) => v.set('EPT_POINTER', 0x10001e, BEYOND_HI) },
   { id: 'controls.unrestricted-guest-without-ept', base: realMode, mutate: (v) => v.clear('SECONDARY_VM_EXEC_CONTROL', c('SECONDARY_EXEC_ENABLE_EPT')), says: 'SECONDARY_EXEC_ENABLE_EPT=1' },
   { id: 'controls.vmfunc-reserved', base: long64, mutate: (v) => v.or('SECONDARY_VM_EXEC_CONTROL', c('SECONDARY_EXEC_ENABLE_VMFUNC')).set('VM_FUNCTION_CONTROL', 2) },
   { id: 'controls.eptp-switching-without-ept', base: prot32, mutate: (v) => v.or('SECONDARY_VM_EXEC_CONTROL', c('SECONDARY_EXEC_ENABLE_VMFUNC')).set('VM_FUNCTION_CONTROL', 1) },
@@ -82,11 +87,11 @@ const CASES: Case[] = [
   { id: 'controls.exit-allowed1', base: long64, mutate: (v) => v.or('VM_EXIT_CONTROLS', c('VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL')), says: 'VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL' },
   { id: 'controls.save-timer-without-timer', base: long64, mutate: (v) => v.or('VM_EXIT_CONTROLS', c('VM_EXIT_SAVE_VMX_PREEMPTION_TIMER')) },
   { id: 'controls.exit-msr-store-align', base: long64, mutate: (v) => v.set('VM_EXIT_MSR_STORE_COUNT', 1).set('VM_EXIT_MSR_STORE_ADDR', 0x8008) },
-  { id: 'controls.exit-msr-store-width', base: long64, mutate: (v) => v.set('VM_EXIT_MSR_STORE_COUNT', 1).set('VM_EXIT_MSR_STORE_ADDR', 0x8000, 0x80) },
-  { id: 'controls.exit-msr-store-end', base: long64, mutate: (v) => v.set('VM_EXIT_MSR_STORE_COUNT', 2).set('VM_EXIT_MSR_STORE_ADDR', 0xfffffff0, 0x7f) },
+  { id: 'controls.exit-msr-store-width', base: long64, mutate: (v) => v.set('VM_EXIT_MSR_STORE_COUNT', 1).set('VM_EXIT_MSR_STORE_ADDR', 0x8000, BEYOND_HI) },
+  { id: 'controls.exit-msr-store-end', base: long64, mutate: (v) => v.set('VM_EXIT_MSR_STORE_COUNT', 2).set('VM_EXIT_MSR_STORE_ADDR', 0xfffffff0, LAST_HI) },
   { id: 'controls.exit-msr-load-align', base: long64, mutate: (v) => v.set('VM_EXIT_MSR_LOAD_COUNT', 3).set('VM_EXIT_MSR_LOAD_ADDR', 0x8004) },
   { id: 'controls.exit-msr-load-width', base: long64, mutate: (v) => v.set('VM_EXIT_MSR_LOAD_COUNT', 3).set('VM_EXIT_MSR_LOAD_ADDR', 0, 0xff000000) },
-  { id: 'controls.exit-msr-load-end', base: long64, mutate: (v) => v.set('VM_EXIT_MSR_LOAD_COUNT', 0x1001).set('VM_EXIT_MSR_LOAD_ADDR', 0xffff0000, 0x7f) },
+  { id: 'controls.exit-msr-load-end', base: long64, mutate: (v) => v.set('VM_EXIT_MSR_LOAD_COUNT', 0x1001).set('VM_EXIT_MSR_LOAD_ADDR', 0xffff0000, LAST_HI) },
   // ---- 26.2.1.3 VM-entry controls ----
   { id: 'controls.entry-allowed0', base: long64, mutate: (v) => v.clear('VM_ENTRY_CONTROLS', 1 << 4) },
   { id: 'controls.entry-allowed1', base: long64, mutate: (v) => v.or('VM_ENTRY_CONTROLS', c('VM_ENTRY_SMM')), says: 'VM_ENTRY_SMM' },
@@ -108,13 +113,13 @@ const CASES: Case[] = [
   { id: 'controls.intr-instruction-length', what: 'length 16', base: long64, mutate: (v) => v.set('VM_ENTRY_INTR_INFO_FIELD', INTR_VALID | (6 << 8) | 3).set('VM_ENTRY_INSTRUCTION_LEN', 16) },
   { id: 'controls.entry-msr-load-align', base: long64, mutate: (v) => v.set('VM_ENTRY_MSR_LOAD_COUNT', 1).set('VM_ENTRY_MSR_LOAD_ADDR', 0x9001) },
   { id: 'controls.entry-msr-load-width', base: long64, mutate: (v) => v.set('VM_ENTRY_MSR_LOAD_COUNT', 1).set('VM_ENTRY_MSR_LOAD_ADDR', 0x9000, 0x100) },
-  { id: 'controls.entry-msr-load-end', base: long64, mutate: (v) => v.set('VM_ENTRY_MSR_LOAD_COUNT', 1).set('VM_ENTRY_MSR_LOAD_ADDR', 0xfffffff8 & ~0xf, 0x7f).set('VM_ENTRY_MSR_LOAD_COUNT', 2) },
+  { id: 'controls.entry-msr-load-end', base: long64, mutate: (v) => v.set('VM_ENTRY_MSR_LOAD_COUNT', 1).set('VM_ENTRY_MSR_LOAD_ADDR', 0xfffffff8 & ~0xf, LAST_HI).set('VM_ENTRY_MSR_LOAD_COUNT', 2) },
   // ---- 26.2.2 host control registers and MSRs ----
   { id: 'host.cr0-fixed0', base: long64, mutate: (v) => v.clear('HOST_CR0', 0x20), says: 'HOST_CR0.NE' },
   { id: 'host.cr0-fixed1', base: long64, mutate: (v) => v.set('HOST_CR0', 0x80050033, 1), says: 'HOST_CR0 bit 32' },
   { id: 'host.cr4-fixed0', base: long64, mutate: (v) => v.clear('HOST_CR4', 0x2000), says: 'HOST_CR4.VMXE' },
   { id: 'host.cr4-fixed1', base: long64, mutate: (v) => v.or('HOST_CR4', 1 << 22), says: 'HOST_CR4.PKE' },
-  { id: 'host.cr3-width', base: long64, mutate: (v) => v.set('HOST_CR3', 0x5000, 0x80) },
+  { id: 'host.cr3-width', base: long64, mutate: (v) => v.set('HOST_CR3', 0x5000, BEYOND_HI) },
   { id: 'host.sysenter-canonical', base: long64, mutate: (v) => v.set('HOST_IA32_SYSENTER_EIP', 0, 0x8000), says: 'HOST_IA32_SYSENTER_EIP' },
   { id: 'host.pat', base: long64, mutate: (v) => v.or('VM_EXIT_CONTROLS', c('VM_EXIT_LOAD_IA32_PAT')).set('HOST_IA32_PAT', 0x00070406, 0x00030406), says: 'PA6' },
   { id: 'host.efer-reserved', base: long64, mutate: (v) => v.set('HOST_IA32_EFER', 0x502) },
@@ -147,7 +152,7 @@ const CASES: Case[] = [
   { id: 'guest.ia32e-without-pg', base: long64, mutate: (v) => v.or('SECONDARY_VM_EXEC_CONTROL', c('SECONDARY_EXEC_UNRESTRICTED_GUEST')).clear('GUEST_CR0', 0x80000000 | 0) },
   { id: 'guest.ia32e-without-pae', base: long64, mutate: (v) => v.clear('GUEST_CR4', 0x20) },
   { id: 'guest.pcide-without-ia32e', base: prot32, processor: PCID_CORE, mutate: (v) => v.or('GUEST_CR4', 1 << 17) },
-  { id: 'guest.cr3-width', base: long64, mutate: (v) => v.set('GUEST_CR3', 0x9000, 0x80) },
+  { id: 'guest.cr3-width', base: long64, mutate: (v) => v.set('GUEST_CR3', 0x9000, BEYOND_HI) },
   { id: 'guest.dr7-high', base: long64, mutate: (v) => v.or('VM_ENTRY_CONTROLS', c('VM_ENTRY_LOAD_DEBUG_CONTROLS')).set('GUEST_DR7', 0x400, 1) },
   { id: 'guest.sysenter-canonical', base: long64, mutate: (v) => v.set('GUEST_SYSENTER_ESP', 0, 0x12345), says: 'GUEST_SYSENTER_ESP' },
   { id: 'guest.pat', base: long64, mutate: (v) => v.or('VM_ENTRY_CONTROLS', c('VM_ENTRY_LOAD_IA32_PAT')).set('GUEST_IA32_PAT', 0x08, 0), says: 'PA0' },
@@ -235,7 +240,7 @@ const CASES: Case[] = [
   { id: 'guest.pending-dbg-bs-extra', base: long64, mutate: (v) => v.set('GUEST_ACTIVITY_STATE', 1).set('GUEST_PENDING_DBG_EXCEPTIONS', 0x4000), says: 'HLT' },
   { id: 'guest.pending-dbg-rtm', base: long64, mutate: (v) => v.set('GUEST_PENDING_DBG_EXCEPTIONS', 0x10000) },
   { id: 'guest.link-pointer-align', base: long64, qualification: 4, mutate: (v) => v.set('VMCS_LINK_POINTER', 0x20010) },
-  { id: 'guest.link-pointer-width', base: long64, qualification: 4, mutate: (v) => v.set('VMCS_LINK_POINTER', 0x20000, 0x80) },
+  { id: 'guest.link-pointer-width', base: long64, qualification: 4, mutate: (v) => v.set('VMCS_LINK_POINTER', 0x20000, BEYOND_HI) },
   { id: 'guest.link-pointer-revision', base: long64, qualification: 4, mutate: (v) => v.set('VMCS_LINK_POINTER', 0x20000), says: 'FFFFFFFF_FFFFFFFFH' },
   { id: 'guest.link-pointer-current', base: long64, qualification: 4, mutate: (v) => v.set('VMCS_LINK_POINTER', CURRENT_VMCS) },
   // ---- 26.3.1.6 PDPTEs ----

@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { CR4_VMXE } from '../../../src/emu/cpu/state';
 import { MSR_IA32_VMX_BASIC, VMX_CAPABILITY_MSRS } from '../../../src/emu/vmx/capabilities';
 import { VMXERR } from '../../../src/emu/vmx/exit-reasons';
+import { MAXPHYADDR } from '../../../src/emu/mmu/access';
 import { SUPPORTED_VMCS_FIELDS, VMCS_FIELDS } from '../../../src/emu/vmx/vmcs-fields';
 import { Rig, SCRATCH, VMCS2_REGION, VMCS_REGION, VMXON_REGION } from './rig';
 
@@ -62,7 +63,7 @@ describe('SDM 30.3 VMXON', () => {
   });
 
   it('VMfailInvalid for an unaligned pointer, a pointer beyond MAXPHYADDR, a wrong revision identifier', () => {
-    for (const [p, rev] of [[VMXON_REGION + 8, 0], [2 ** 40, 0], [VMXON_REGION, 0x12345]] as const) {
+    for (const [p, rev] of [[VMXON_REGION + 8, 0], [2 ** MAXPHYADDR, 0], [VMXON_REGION, 0x12345]] as const) {
       rig.reset();
       ptr(SCRATCH, p);
       if (rev !== 0) rig.mem.write32(VMXON_REGION, rev);
@@ -132,7 +133,7 @@ describe('SDM 30.3 VMCLEAR / VMPTRLD / VMPTRST', () => {
 
   it('VMPTRLD: errors 9, 10, 11', () => {
     rig.enterVmx();
-    const cases: [number, number][] = [[VMCS2_REGION + 4, VMXERR.VMPTRLD_INVALID_ADDRESS], [2 ** 39, VMXERR.VMPTRLD_INVALID_ADDRESS],
+    const cases: [number, number][] = [[VMCS2_REGION + 4, VMXERR.VMPTRLD_INVALID_ADDRESS], [2 ** MAXPHYADDR, VMXERR.VMPTRLD_INVALID_ADDRESS],
       [VMXON_REGION, VMXERR.VMPTRLD_VMXON_POINTER], [SCRATCH + 0x1000, VMXERR.VMPTRLD_INCORRECT_VMCS_REVISION_ID]];
     for (const [p, err] of cases) {
       ptr(SCRATCH, p);

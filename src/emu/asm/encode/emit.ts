@@ -48,7 +48,11 @@ export interface EncodingPlan {
   readonly lockable: boolean;
 }
 
-export function emitPlan(plan: EncodingPlan, prefixes: PrefixSet, mode: CodeMode, mnemonic: string): Encoded {
+/**
+ * `wait`: the waiting x87 spelling (finit, fstsw, ...): FWAIT (9B) goes first, before the
+ * instruction's own prefixes, as GNU as writes it (SDM Vol. 2 FINIT/FNINIT "9B DB E3").
+ */
+export function emitPlan(plan: EncodingPlan, prefixes: PrefixSet, mode: CodeMode, mnemonic: string, wait = false): Encoded {
   const p = prefixes;
   if (p.lock && !plan.lockable) throw new EncodeError(`expecting lockable instruction after \`lock'`);
   const legacy = p.slot.slice();
@@ -91,6 +95,7 @@ export function emitPlan(plan: EncodingPlan, prefixes: PrefixSet, mode: CodeMode
   }
 
   const out = new InsnBuilder();
+  if (wait) out.byte(0x9b);
   for (const b of legacy) if (b !== 0) out.byte(b);
   if (plan.mandatory !== undefined) out.byte(plan.mandatory);
   if (needRex) out.byte(0x40 | rex);

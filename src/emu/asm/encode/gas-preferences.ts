@@ -50,10 +50,11 @@ export function extensionMnemonic(name: 'movzx' | 'movsx', ops: readonly Operand
 
 /**
  * Forms whose ModRM register operand never takes REX.W in GNU as, even with a 64-bit register
- * (it treats `mov %ds,%rax`, `str %rax`, `sldt %rax` as their 32-bit forms).
+ * (it treats `mov %ds,%rax`, `str %rax`, `sldt %rax` as their 32-bit forms, and `pmovmskb`
+ * writes the whole register either way, SDM Vol. 2 PMOVMSKB "the upper bits are zeroed").
  */
 export function dropsRexW(form: OpcodeForm): boolean {
-  return form.mnem === 'str' || form.mnem === 'sldt' || (form.mnem === 'mov' && form.map === 0 && (form.opcode === 0x8c || form.opcode === 0x8e));
+  return form.mnem === 'str' || form.mnem === 'sldt' || form.mnem === 'pmovmskb' || (form.mnem === 'mov' && form.map === 0 && (form.opcode === 0x8c || form.opcode === 0x8e));
 }
 
 /** `mov %reg,%sreg` (8E) ignores the register's size entirely: never a 66 prefix. */

@@ -157,6 +157,18 @@ function kindFits(code: OperandCode, op: Operand, form: OpcodeForm, warnings: st
       return op.kind === 'reg' && op.reg.cls === 'seg' && op.reg.name === code.toLowerCase();
     case 'Ap':
       return false; // far pointers are matched as a pair of immediates by matchFarPointer
+    case 'ST':
+      return op.kind === 'reg' && op.reg.cls === 'st' && op.reg.num === 0;
+    case 'STi':
+      return op.kind === 'reg' && op.reg.cls === 'st';
+    case 'AX':
+      return isGpr(op) && op.reg.name === 'ax';
+    case 'Mt':
+      return isMem(op);
+    case 'Vx': case 'Ux':
+      return op.kind === 'reg' && op.reg.cls === 'xmm';
+    case 'Wx': case 'Wq': case 'Wd':
+      return (op.kind === 'reg' && op.reg.cls === 'xmm') || isMem(op);
   }
 }
 
@@ -221,7 +233,8 @@ const ALLOWED_SIZES: OperandSize[][][] = [[], [], []];
 function formAllowedSizes(form: OpcodeForm, mode: CodeMode): OperandSize[] {
   if (form.f64) return mode === 64 ? [64] : form.sfx === 'legacy' ? [16, 32] : [32];
   let s: OperandSize[] = mode === 64 ? [16, 32, 64] : [16, 32];
-  if (form.no66) s = mode === 64 ? [32, 64] : [mode === 16 ? 16 : 32];
+  // no66: only REX.W changes the size; forms with a 32/64-bit (y) operand are 32-bit outside 64-bit mode.
+  if (form.no66) s = mode === 64 ? [32, 64] : [mode === 16 && !form.ops.some(isYCode) ? 16 : 32];
   if (form.d64 && mode === 64) s = [16, 64];
   if (form.now) s = s.filter((x) => x !== 64);
   if (form.ops.some(isYCode)) s = s.filter((x) => x !== 16);
@@ -419,7 +432,7 @@ function matchBound(form: OpcodeForm, bs: readonly Binding[], ctx: MatchContext,
     opcode: form.modrm >= 0 ? opcodeWithModrm(form) : opcodeBytes(form),
     opreg: undefined,
     modrm: undefined,
-    opsizePrefix: !fixedSize && size !== undefined && opsizePrefixFor(size, mode),
+    opsizePrefix: !fixedSize && size !== undefined && !form.no66 && opsizePrefixFor(size, mode),
     // GNU as writes xchg %rax,%rax as a plain NOP (90), without the REX.W that changes nothing.
     rexW: form.rexW || (!fixedSize && size === 64 && !form.d64 && !dropsRexW(form) && !xchgAccumulator),
     addrSize: undefined,
@@ -440,8 +453,8 @@ function matchBound(form: OpcodeForm, bs: readonly Binding[], ctx: MatchContext,
     if (op.kind === 'reg') {
       if (op.reg.cls === 'gpr') regs.push(op.reg);
       const c0 = code[0];
-      if (c0 === 'G' || code === 'Sw' || code === 'Cd' || code === 'Dd') reg = op.reg.num;
-      else if (c0 === 'E' || c0 === 'R' || code === 'MwRv') rm = { kind: 'reg', num: op.reg.num };
+      if (c0 === 'G' || c0 === 'V' || code === 'Sw' || code === 'Cd' || code === 'Dd') reg = op.reg.num;
+      else if (c0 === 'E' || c0 === 'R' || c0 === 'W' || c0 === 'U' || code === 'MwRv' || code === 'STi') rm = { kind: 'reg', num: op.reg.num };
       else if (c0 === 'Z') plan.opreg = op.reg.num;
       else if (code === 'aAX') {
         const a = regAddrSize(op.reg);

@@ -4,11 +4,12 @@
 // (a 66 prefix is ignored; SDM Vol. 2 JMP/CALL/RET/Jcc "64-bit mode" notes).
 import type { Cpu } from '../cpu';
 import type { DecodedInsn } from '../decoder';
-import { CpuFault, GP, BP, OF_VEC, DB } from '../fault';
+import { CpuFault, GP, BP, OF_VEC } from '../fault';
 import { getCF, getOF, getSF, getZF, testCC } from '../flags';
 import type { OpcodeForm } from '../isa/opcodes';
 import { CS } from '../state';
-import { softwareInterrupt, INT_SOFTWARE, INT_PRIV_SOFTWARE } from '../exceptions';
+import { icebp } from '../debug';
+import { softwareInterrupt, INT_SOFTWARE } from '../exceptions';
 import type { Handler } from './common';
 
 const TWO32 = 4294967296;
@@ -129,10 +130,11 @@ export function controlHandler(f: OpcodeForm): Handler | undefined {
       const z = d.addrSize === 8 ? (regs[2] | regs[3]) === 0 : d.addrSize === 4 ? regs[2] === 0 : (regs[2] & 0xffff) === 0;
       if (z) jumpTo(c, d, c.nextRip + d.imm);
     };
-    case 'int3': return (c) => softwareInterrupt(c, BP, INT_SOFTWARE);
-    case 'int': return (c, d) => softwareInterrupt(c, d.imm & 0xff, INT_SOFTWARE);
-    case 'into': return (c) => { if (getOF(c) !== 0) softwareInterrupt(c, OF_VEC, INT_SOFTWARE); };
-    case 'int1': return (c) => softwareInterrupt(c, DB, INT_PRIV_SOFTWARE);
+    // INT n, INT3 and INTO clear TF and take no single-step trap themselves (SDM Vol. 3B §18.3.1.4).
+    case 'int3': return (c) => { c.debug.stepCancel = true; softwareInterrupt(c, BP, INT_SOFTWARE); };
+    case 'int': return (c, d) => { c.debug.stepCancel = true; softwareInterrupt(c, d.imm & 0xff, INT_SOFTWARE); };
+    case 'into': return (c) => { if (getOF(c) !== 0) { c.debug.stepCancel = true; softwareInterrupt(c, OF_VEC, INT_SOFTWARE); } };
+    case 'int1': return icebp;
     default: return undefined;
   }
 }

@@ -12,7 +12,9 @@ import { ioHandler } from './io';
 import { miscHandler } from './misc';
 import { shiftHandler } from './shift';
 import { stringHandler } from './string';
+import { sseHandler } from './sse';
 import { systemHandler } from './system';
+import { x87Handler } from './x87';
 import { vmxHandler } from '../../vmx/instructions';
 
 export type { Handler } from './common';
@@ -20,7 +22,7 @@ export type { Handler } from './common';
 /** Handler index for bytes that do not decode (and for LOCK misuse): #UD. */
 export const INVALID_ENTRY = OPCODES.length;
 
-const FAMILIES: readonly HandlerFactory[] = [aluHandler, shiftHandler, dataHandler, controlHandler, stringHandler, ioHandler, miscHandler, systemHandler, vmxHandler];
+const FAMILIES: readonly HandlerFactory[] = [x87Handler, sseHandler, aluHandler, shiftHandler, dataHandler, controlHandler, stringHandler, ioHandler, miscHandler, systemHandler, vmxHandler];
 
 function notEmulated(f: OpcodeForm): Handler {
   const what = `${f.mnem} (${f.spec})`;

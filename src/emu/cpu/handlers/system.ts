@@ -18,6 +18,7 @@ import {
   CR0_CD, CR0_EM, CR0_MP, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_ET, CR4_DE, CR4_IMPLEMENTED, CR4_PAE, CR4_PGE, CR4_PSE, CR4_VMXE,
   CS, DS, EFER_LMA, EFER_LME, EFER_SCE, ES, FS, GS, LDTR, MODE_LONG64, MODE_REAL, MODE_V8086, SS, TR,
 } from '../state';
+import { readDebugRegister, writeDebugRegister } from '../debug';
 import { requireCpl0 } from './misc';
 import type { Handler } from './common';
 
@@ -38,7 +39,8 @@ export function loadFlags(c: Cpu, v: number, size: number, cpl: number, iret: bo
   if (size === 2) mask &= 0xffff;
   const old = c.flagsVal;
   c.flagsVal = ((old & ~mask) | (v & mask) | 2) & ~(iret ? 0 : RF);
-  if (((c.flagsVal ^ old) & (IF | TF)) !== 0) c.checkInterrupts();
+  // IF: interrupts may be deliverable; TF, RF: the run loop switches to or from its debug loop (cpu.ts).
+  if (((c.flagsVal ^ old) & (IF | TF | RF)) !== 0) c.checkInterrupts();
 }
 
 function pushf(c: Cpu, d: DecodedInsn): void {
@@ -152,19 +154,12 @@ function drIndex(c: Cpu, n: number): number {
 function movToDr(c: Cpu, d: DecodedInsn): void {
   requireCpl0(c);
   const n = drIndex(c, d.reg);
-  const lo = c.regs[2 * d.rm], hi = c.long64 ? c.regs[2 * d.rm + 1] : 0;
-  if (n < 4) c.dr[n] = hi * TWO32 + (lo >>> 0);
-  else {
-    if (hi !== 0) throw new CpuFault(GP, 0, 'reserved upper bits of DR6/DR7');
-    if (n === 6) c.dr6 = (lo & 0x0001e00f) | 0xfffe0ff0;
-    else c.dr7 = (lo & 0xffff2bff) | 0x400;
-  }
+  writeDebugRegister(c, n, c.regs[2 * d.rm], c.long64 ? c.regs[2 * d.rm + 1] : 0);
 }
 
 function movFromDr(c: Cpu, d: DecodedInsn): void {
   requireCpl0(c);
-  const n = drIndex(c, d.reg);
-  const v = n < 4 ? c.dr[n] : n === 6 ? c.dr6 >>> 0 : c.dr7 >>> 0;
+  const v = readDebugRegister(c, drIndex(c, d.reg));
   c.setReg(d.rm, c.long64 ? 8 : 4, 0, v | 0, Math.floor(v / TWO32) | 0);
 }
 
@@ -348,10 +343,12 @@ function returnToSegment(c: Cpu, sel: number, off: number, offHi: number, s: num
   if (imm !== 0) c.adjustSp(imm);
   if (rpl > oldCpl) {
     // Data segments the new level may not use become null (SDM Vol. 2 RET/IRET "RETURN-TO-OUTER-PRIVILEGE-LEVEL").
+    // Only the selector and the access rights change: the hidden base stays, which 64-bit code
+    // still uses through FS and GS (kernels keep per-CPU data there; QEMU keeps it too).
     for (const seg of [ES, DS, FS, GS]) {
       const a = c.segAr[seg];
       const dpl2 = (a >> AR_DPL_SHIFT) & 3;
-      if ((a & AR_UNUSABLE) === 0 && dpl2 < rpl && ((a & AR_TYPE_CODE) === 0 || (a & AR_TYPE_EC) === 0)) c.loadSegmentCache(seg, 0, 0, 0, 0, AR_UNUSABLE);
+      if ((a & AR_UNUSABLE) === 0 && dpl2 < rpl && ((a & AR_TYPE_CODE) === 0 || (a & AR_TYPE_EC) === 0)) c.loadSegmentCache(seg, 0, c.segBaseLo[seg], c.segBaseHi[seg], 0, AR_UNUSABLE);
     }
   }
   c.nextRip = target;
@@ -400,6 +397,9 @@ function syscall(c: Cpu): void {
   c.loadSegmentCache(CS, sel, 0, 0, 0xffffffff, AR_P | AR_S | AR_TYPE_CODE | AR_TYPE_RW | AR_TYPE_ACCESSED | AR_L | AR_G);
   c.loadSegmentCache(SS, (sel + 8) & 0xffff, 0, 0, 0xffffffff, AR_P | AR_S | AR_TYPE_RW | AR_TYPE_ACCESSED | AR_DB | AR_G);
   c.flagsVal = (flags & ~fmask & ~RF) | 2;
+  // With TF masked off, SYSCALL takes no single-step trap at its target, as INT n (SDM Vol. 2
+  // SYSCALL is silent; an OS that masks TF expects no #DB on its entry point).
+  if ((fmask & TF) !== 0) c.debug.stepCancel = true;
   c.nextRip = lstarHi * TWO32 + (lstarLo >>> 0);
   c.checkInterrupts();
 }

@@ -49,6 +49,17 @@
  *     XLb              xlat's memory byte DS:(rBX+AL)
  *     1                shift count of one (objdump 2.40 does not print it)
  *     ES CS SS DS FS GS segment register operand of push/pop
+ *   x87 (SDM Vol. 2 Tables A-7..A-22, the D8-DF escape maps; Vol. 1 chapter 8):
+ *     ST               the stack top ST(0), printed `%st`
+ *     STi              ModRM r/m names ST(i), register only (mod=11), printed `%st(i)`
+ *     AX               the register AX (fnstsw %ax)
+ *     Mt               memory, 80-bit extended real or 80-bit BCD (fldt, fstpt, fbld)
+ *     M                also the x87 environment/state images (fldenv, fnsave) and the FXSAVE area
+ *   SSE (SDM Vol. 2 Appendix A.2: V = ModRM.reg names an XMM register, W = ModRM r/m an XMM
+ *   register or memory, U = ModRM r/m an XMM register only):
+ *     Vx               XMM register (128 bits)
+ *     Wx Wq Wd         XMM register or memory of 128 / 64 / 32 bits
+ *     Ux               XMM register, mod=11 only
  *   Listed operands are the ones that appear in AT&T text (objdump prints monitor's and
  *   mwait's implicit registers, so they are listed). AT&T syntax lists them in reverse,
  *   except for forms flagged `noswap` (enter, bound), which GNU as writes in Intel order.
@@ -76,6 +87,15 @@
  *     sfx=legacy   suffix w/l in 16/32-bit mode, none in 64-bit mode (lgdtl, lgdt)
  *     sfx=long     suffix l/q in 64-bit mode, none in 16/32-bit mode (sysretq, sysret)
  *     sfx=adsz     suffix w/l/q when the address size is not the mode's default (loopw, loopl)
+ *     sfx=mem64    as mem, in 64-bit mode only (cvtsi2sdl/q (%rax): the size is ambiguous there only)
+ *     sfx=env      x87 environment/state forms (fnstenv, fldenv, fnsave, frstor): their image is
+ *                  the 16- or 32-bit format by operand size (SDM Vol. 1 §8.1.10); objdump adds
+ *                  `s` (16-bit) or `l` (32-bit) when that is not the mode's default size
+ *     wait=NAME    the form also exists as the waiting NAME, which is FWAIT (9B) followed by it
+ *                  (finit = 9B + fninit, SDM Vol. 2 FINIT/FNINIT). The CPU executes the two
+ *                  instructions; GNU as writes 9B for NAME, and objdump prints 9B plus the form
+ *                  as one instruction named NAME (it takes any 9B before an x87 opcode as a
+ *                  prefix and prints other x87 forms under their own name, see disasm.ts).
  *
  * Order matters twice. The decoder tries the forms of one opcode byte in table order, so a
  * form with a mandatory prefix, a REX.W requirement or an exact ModRM comes before the
@@ -94,9 +114,10 @@ export type OperandCode =
   | 'Ib' | 'Ibs' | 'Iw' | 'Iz' | 'Iv' | 'Jb' | 'Jz' | 'Ob' | 'Ov' | 'Ap'
   | 'AL' | 'CL' | 'DX' | 'eAX' | 'rAX' | 'aAX' | 'EAX' | 'ECX' | 'EDX'
   | 'Xb' | 'Xv' | 'Xz' | 'Yb' | 'Yv' | 'Yz' | 'XLb' | '1'
-  | 'ES' | 'CS' | 'SS' | 'DS' | 'FS' | 'GS';
+  | 'ES' | 'CS' | 'SS' | 'DS' | 'FS' | 'GS'
+  | 'ST' | 'STi' | 'AX' | 'Mt' | 'Vx' | 'Wx' | 'Wq' | 'Wd' | 'Ux';
 
-export type SuffixRule = 'mem' | 'opsz' | 'adsz' | 'always' | 'legacy' | 'long' | 'none';
+export type SuffixRule = 'mem' | 'mem64' | 'opsz' | 'adsz' | 'always' | 'legacy' | 'long' | 'env' | 'none';
 
 export interface OpcodeForm {
   /** Index of this form in OPCODES (the decoder's `entry`, the CPU's handler index). */
@@ -143,6 +164,8 @@ export interface OpcodeForm {
   readonly addrNames?: readonly [string, string, string];
   /** Named `movabs` when the address size is 64 (moffs forms in 64-bit mode). */
   readonly amovabs: boolean;
+  /** The waiting spelling (FWAIT + this form, e.g. `finit` for fninit), see `wait=` above. */
+  readonly waitName?: string;
   /** The source line this form was parsed from (for messages and docs). */
   readonly spec: string;
 }
@@ -206,6 +229,144 @@ function conditionRows(): Row[] {
     rows.push([`set${cc}`, `0F ${hex(0x90 + i)} /0`, 'Eb', 'sfx=none']);
     rows.push([`cmov${cc}`, `0F ${hex(0x40 + i)} /r`, 'Gv,Ev']);
   });
+  return rows;
+}
+
+/** The eight arithmetic operations of the D8/DC/DA/DE escapes by /digit, as AT&T names them. */
+const X87_ARITH = ['add', 'mul', 'com', 'comp', 'sub', 'subr', 'div', 'divr'];
+
+/**
+ * x87 rows (SDM Vol. 2 Tables A-7..A-22). Memory forms carry objdump's size letter in the
+ * mnemonic (flds/fldl/fldt, filds/fildl/fildll). The register forms DC E0-FF and DE E0-FF
+ * use GNU's names, which swap sub/subr and div/divr against the SDM's (DC E0+i is the SDM's
+ * FSUBR ST(i),ST(0) and objdump's `fsub %st,%st(i)`): binutils keeps the old AT&T (SVR4)
+ * assembler's reading, so that is the name on both sides of our toolchain.
+ */
+function x87Rows(): Row[] {
+  const rows: Row[] = [];
+  X87_ARITH.forEach((op, d) => {
+    rows.push([`f${op}s`, `D8 /${d}`, 'Md'], [`f${op}l`, `DC /${d}`, 'Mq'], [`fi${op}l`, `DA /${d}`, 'Md'], [`fi${op}s`, `DE /${d}`, 'Mw']);
+    rows.push(d === 2 || d === 3 ? [`f${op}`, `D8 /${d}`, 'STi'] : [`f${op}`, `D8 /${d}`, 'ST,STi']);
+    if (d !== 2 && d !== 3) rows.push([`f${op}`, `DC /${d}`, 'STi,ST'], [`f${op}p`, `DE /${d}`, 'STi,ST']);
+  });
+  rows.push(['fcompp', 'DE D9', '']);
+  // D9: loads, stores, control word, environment, constants and one-operand functions.
+  rows.push(
+    ['flds', 'D9 /0', 'Md'], ['fsts', 'D9 /2', 'Md'], ['fstps', 'D9 /3', 'Md'],
+    ['fldenv', 'D9 /4', 'M', 'now sfx=env'], ['fldcw', 'D9 /5', 'Mw'],
+    ['fnstenv', 'D9 /6', 'M', 'now sfx=env wait=fstenv'], ['fnstcw', 'D9 /7', 'Mw', 'wait=fstcw'],
+    ['fld', 'D9 /0', 'STi'], ['fxch', 'D9 /1', 'STi'], ['fnop', 'D9 D0', ''],
+  );
+  const d9: readonly (readonly [string, number])[] = [
+    ['fchs', 0xe0], ['fabs', 0xe1], ['ftst', 0xe4], ['fxam', 0xe5],
+    ['fld1', 0xe8], ['fldl2t', 0xe9], ['fldl2e', 0xea], ['fldpi', 0xeb], ['fldlg2', 0xec], ['fldln2', 0xed], ['fldz', 0xee],
+    ['f2xm1', 0xf0], ['fyl2x', 0xf1], ['fptan', 0xf2], ['fpatan', 0xf3], ['fxtract', 0xf4], ['fprem1', 0xf5],
+    ['fdecstp', 0xf6], ['fincstp', 0xf7], ['fprem', 0xf8], ['fyl2xp1', 0xf9], ['fsqrt', 0xfa], ['fsincos', 0xfb],
+    ['frndint', 0xfc], ['fscale', 0xfd], ['fsin', 0xfe], ['fcos', 0xff],
+  ];
+  for (const [m, b] of d9) rows.push([m, `D9 ${hex(b)}`, '']);
+  // DA/DB: conditional moves, integer loads/stores, 80-bit loads/stores, control.
+  ['fcmovb', 'fcmove', 'fcmovbe', 'fcmovu'].forEach((m, d) => rows.push([m, `DA /${d}`, 'ST,STi']));
+  ['fcmovnb', 'fcmovne', 'fcmovnbe', 'fcmovnu'].forEach((m, d) => rows.push([m, `DB /${d}`, 'ST,STi']));
+  rows.push(
+    ['fucompp', 'DA E9', ''],
+    ['fildl', 'DB /0', 'Md'], ['fisttpl', 'DB /1', 'Md'], ['fistl', 'DB /2', 'Md'], ['fistpl', 'DB /3', 'Md'],
+    ['fldt', 'DB /5', 'Mt'], ['fstpt', 'DB /7', 'Mt'],
+    ['fnclex', 'DB E2', '', 'wait=fclex'], ['fninit', 'DB E3', '', 'wait=finit'],
+    ['fucomi', 'DB /5', 'ST,STi'], ['fcomi', 'DB /6', 'ST,STi'],
+  );
+  // DD: 64-bit loads/stores, state save/restore, status word, register stores.
+  rows.push(
+    ['fldl', 'DD /0', 'Mq'], ['fisttpll', 'DD /1', 'Mq'], ['fstl', 'DD /2', 'Mq'], ['fstpl', 'DD /3', 'Mq'],
+    ['frstor', 'DD /4', 'M', 'now sfx=env'], ['fnsave', 'DD /6', 'M', 'now sfx=env wait=fsave'], ['fnstsw', 'DD /7', 'Mw', 'wait=fstsw'],
+    ['ffree', 'DD /0', 'STi'], ['fst', 'DD /2', 'STi'], ['fstp', 'DD /3', 'STi'], ['fucom', 'DD /4', 'STi'], ['fucomp', 'DD /5', 'STi'],
+  );
+  // DF: 16/64-bit integers, BCD, status word to AX, compares that pop.
+  rows.push(
+    ['filds', 'DF /0', 'Mw'], ['fisttps', 'DF /1', 'Mw'], ['fists', 'DF /2', 'Mw'], ['fistps', 'DF /3', 'Mw'],
+    ['fbld', 'DF /4', 'Mt'], ['fildll', 'DF /5', 'Mq'], ['fbstp', 'DF /6', 'Mt'], ['fistpll', 'DF /7', 'Mq'],
+    ['fnstsw', 'DF E0', 'AX', 'wait=fstsw'], ['ffreep', 'DF /0', 'STi'], ['fucomip', 'DF /5', 'ST,STi'], ['fcomip', 'DF /6', 'ST,STi'],
+  );
+  return rows;
+}
+
+/** Packed/scalar single/double arithmetic (0F 51-5F) by opcode: SDM Vol. 2 Table A-3 rows 5x. */
+const SSE_FP_ARITH: readonly (readonly [string, number])[] = [
+  ['sqrt', 0x51], ['add', 0x58], ['mul', 0x59], ['sub', 0x5c], ['min', 0x5d], ['div', 0x5e], ['max', 0x5f],
+];
+
+/** SSE/SSE2 integer operations on XMM registers (66 0F xx /r, Vx,Wx). */
+const SSE_INT: readonly (readonly [string, number])[] = [
+  ['punpcklbw', 0x60], ['punpcklwd', 0x61], ['punpckldq', 0x62], ['packsswb', 0x63], ['pcmpgtb', 0x64], ['pcmpgtw', 0x65],
+  ['pcmpgtd', 0x66], ['packuswb', 0x67], ['punpckhbw', 0x68], ['punpckhwd', 0x69], ['punpckhdq', 0x6a], ['packssdw', 0x6b],
+  ['punpcklqdq', 0x6c], ['punpckhqdq', 0x6d], ['pcmpeqb', 0x74], ['pcmpeqw', 0x75], ['pcmpeqd', 0x76],
+  ['paddq', 0xd4], ['pmullw', 0xd5], ['psubusb', 0xd8], ['psubusw', 0xd9], ['pminub', 0xda], ['pand', 0xdb],
+  ['paddusb', 0xdc], ['paddusw', 0xdd], ['pmaxub', 0xde], ['pandn', 0xdf], ['pavgb', 0xe0], ['pavgw', 0xe3],
+  ['pmulhuw', 0xe4], ['pmulhw', 0xe5], ['psubsb', 0xe8], ['psubsw', 0xe9], ['pminsw', 0xea], ['por', 0xeb],
+  ['paddsb', 0xec], ['paddsw', 0xed], ['pmaxsw', 0xee], ['pxor', 0xef], ['pmuludq', 0xf4], ['pmaddwd', 0xf5],
+  ['psadbw', 0xf6], ['psubb', 0xf8], ['psubw', 0xf9], ['psubd', 0xfa], ['psubq', 0xfb], ['paddb', 0xfc],
+  ['paddw', 0xfd], ['paddd', 0xfe],
+];
+
+/** SSE/SSE2 rows (SDM Vol. 2 Table A-3, the 0F map with mandatory prefixes 66/F3/F2 or none). */
+function sseRows(): Row[] {
+  const rows: Row[] = [
+    // Moves (SDM Vol. 2 MOVUPS..MOVDQU, MOVSS, MOVSD, MOVLPS/MOVHPS, MOVHLPS/MOVLHPS).
+    ['movups', '0F 10 /r', 'Vx,Wx', 'np'], ['movups', '0F 11 /r', 'Wx,Vx', 'np'],
+    ['movupd', '66 0F 10 /r', 'Vx,Wx'], ['movupd', '66 0F 11 /r', 'Wx,Vx'],
+    ['movss', 'F3 0F 10 /r', 'Vx,Wd'], ['movss', 'F3 0F 11 /r', 'Wd,Vx'],
+    ['movsd', 'F2 0F 10 /r', 'Vx,Wq'], ['movsd', 'F2 0F 11 /r', 'Wq,Vx'],
+    ['movhlps', '0F 12 /r', 'Vx,Ux', 'np'], ['movlps', '0F 12 /r', 'Vx,Mq', 'np'], ['movlps', '0F 13 /r', 'Mq,Vx', 'np'],
+    ['movlpd', '66 0F 12 /r', 'Vx,Mq'], ['movlpd', '66 0F 13 /r', 'Mq,Vx'],
+    ['unpcklps', '0F 14 /r', 'Vx,Wx', 'np'], ['unpcklpd', '66 0F 14 /r', 'Vx,Wx'],
+    ['unpckhps', '0F 15 /r', 'Vx,Wx', 'np'], ['unpckhpd', '66 0F 15 /r', 'Vx,Wx'],
+    ['movlhps', '0F 16 /r', 'Vx,Ux', 'np'], ['movhps', '0F 16 /r', 'Vx,Mq', 'np'], ['movhps', '0F 17 /r', 'Mq,Vx', 'np'],
+    ['movhpd', '66 0F 16 /r', 'Vx,Mq'], ['movhpd', '66 0F 17 /r', 'Mq,Vx'],
+    ['movaps', '0F 28 /r', 'Vx,Wx', 'np'], ['movaps', '0F 29 /r', 'Wx,Vx', 'np'],
+    ['movapd', '66 0F 28 /r', 'Vx,Wx'], ['movapd', '66 0F 29 /r', 'Wx,Vx'],
+    ['movntps', '0F 2B /r', 'Mo,Vx', 'np'], ['movntpd', '66 0F 2B /r', 'Mo,Vx'],
+    // Conversions and compares setting EFLAGS (SDM Vol. 2 CVTSI2SD.., UCOMISD, COMISD).
+    // With F2/F3 selecting the instruction, a 66 prefix is ignored (objdump: `data16`): no66.
+    ['cvtsi2ss', 'F3 0F 2A /r', 'Vx,Ey', 'no66 sfx=mem64'], ['cvtsi2sd', 'F2 0F 2A /r', 'Vx,Ey', 'no66 sfx=mem64'],
+    ['cvttss2si', 'F3 0F 2C /r', 'Gy,Wd', 'no66'], ['cvttsd2si', 'F2 0F 2C /r', 'Gy,Wq', 'no66'],
+    ['cvtss2si', 'F3 0F 2D /r', 'Gy,Wd', 'no66'], ['cvtsd2si', 'F2 0F 2D /r', 'Gy,Wq', 'no66'],
+    ['ucomiss', '0F 2E /r', 'Vx,Wd', 'np'], ['ucomisd', '66 0F 2E /r', 'Vx,Wq'],
+    ['comiss', '0F 2F /r', 'Vx,Wd', 'np'], ['comisd', '66 0F 2F /r', 'Vx,Wq'],
+    ['cvtss2sd', 'F3 0F 5A /r', 'Vx,Wd'], ['cvtsd2ss', 'F2 0F 5A /r', 'Vx,Wq'],
+    // Logic on packed single/double (SDM Vol. 2 ANDPS.., XORPD).
+    ['andps', '0F 54 /r', 'Vx,Wx', 'np'], ['andpd', '66 0F 54 /r', 'Vx,Wx'],
+    ['andnps', '0F 55 /r', 'Vx,Wx', 'np'], ['andnpd', '66 0F 55 /r', 'Vx,Wx'],
+    ['orps', '0F 56 /r', 'Vx,Wx', 'np'], ['orpd', '66 0F 56 /r', 'Vx,Wx'],
+    ['xorps', '0F 57 /r', 'Vx,Wx', 'np'], ['xorpd', '66 0F 57 /r', 'Vx,Wx'],
+  ];
+  for (const [op, b] of SSE_FP_ARITH) {
+    rows.push(
+      [`${op}ps`, `0F ${hex(b)} /r`, 'Vx,Wx', 'np'], [`${op}pd`, `66 0F ${hex(b)} /r`, 'Vx,Wx'],
+      [`${op}ss`, `F3 0F ${hex(b)} /r`, 'Vx,Wd'], [`${op}sd`, `F2 0F ${hex(b)} /r`, 'Vx,Wq'],
+    );
+  }
+  for (const [m, b] of SSE_INT) rows.push([m, `66 0F ${hex(b)} /r`, 'Vx,Wx']);
+  rows.push(
+    // MOVD/MOVQ between XMM and general registers or memory (SDM Vol. 2 MOVD/MOVQ), MOVDQA/MOVDQU.
+    // GNU as picks the F3 0F 7E / 66 0F D6 forms for XMM-memory movq, so they are listed first.
+    ['movq', 'F3 0F 7E /r', 'Vx,Wq'], ['movq', '66 0F D6 /r', 'Wq,Vx'],
+    ['movq', '66 REX.W 0F 6E /r', 'Vx,Eq', 'o64'], ['movd', '66 0F 6E /r', 'Vx,Ed'],
+    ['movdqa', '66 0F 6F /r', 'Vx,Wx'], ['movdqu', 'F3 0F 6F /r', 'Vx,Wx'],
+    ['pshufd', '66 0F 70 /r', 'Vx,Wx,Ib'], ['pshufhw', 'F3 0F 70 /r', 'Vx,Wx,Ib'], ['pshuflw', 'F2 0F 70 /r', 'Vx,Wx,Ib'],
+    // Shifts by immediate (groups 12-14 with 66: SDM Vol. 2 Table A-6).
+    ['psrlw', '66 0F 71 /2', 'Ux,Ib'], ['psraw', '66 0F 71 /4', 'Ux,Ib'], ['psllw', '66 0F 71 /6', 'Ux,Ib'],
+    ['psrld', '66 0F 72 /2', 'Ux,Ib'], ['psrad', '66 0F 72 /4', 'Ux,Ib'], ['pslld', '66 0F 72 /6', 'Ux,Ib'],
+    ['psrlq', '66 0F 73 /2', 'Ux,Ib'], ['psrldq', '66 0F 73 /3', 'Ux,Ib'], ['psllq', '66 0F 73 /6', 'Ux,Ib'], ['pslldq', '66 0F 73 /7', 'Ux,Ib'],
+    ['movq', '66 REX.W 0F 7E /r', 'Eq,Vx', 'o64'], ['movd', '66 0F 7E /r', 'Ed,Vx'],
+    ['movdqa', '66 0F 7F /r', 'Wx,Vx'], ['movdqu', 'F3 0F 7F /r', 'Wx,Vx'],
+    ['pmovmskb', '66 0F D7 /r', 'Gy,Ux', 'no66'],
+    ['movntdq', '66 0F E7 /r', 'Mo,Vx'], ['movnti', '0F C3 /r', 'M,Gy', 'np no66'],
+    ['shufps', '0F C6 /r', 'Vx,Wx,Ib', 'np'], ['shufpd', '66 0F C6 /r', 'Vx,Wx,Ib'],
+    // FXSAVE/FXRSTOR, MXCSR (SDM Vol. 2 FXSAVE, FXRSTOR, LDMXCSR, STMXCSR; group 15).
+    ['fxsave64', 'REX.W 0F AE /0', 'M', 'o64'], ['fxsave', '0F AE /0', 'M'],
+    ['fxrstor64', 'REX.W 0F AE /1', 'M', 'o64'], ['fxrstor', '0F AE /1', 'M'],
+    ['ldmxcsr', '0F AE /2', 'Md'], ['stmxcsr', '0F AE /3', 'Md'],
+  );
   return rows;
 }
 
@@ -278,8 +439,9 @@ const ROWS: readonly Row[] = [
   ['btr', '0F B3 /r', 'Ev,Gv', 'lock'], ['btc', '0F BB /r', 'Ev,Gv', 'lock'],
   ['bt', '0F BA /4', 'Ev,Ib'], ['bts', '0F BA /5', 'Ev,Ib', 'lock'],
   ['btr', '0F BA /6', 'Ev,Ib', 'lock'], ['btc', '0F BA /7', 'Ev,Ib', 'lock'],
-  ['tzcnt', 'F3 0F BC /r', 'Gv,Ev'], ['bsf', '0F BC /r', 'Gv,Ev'],
-  ['lzcnt', 'F3 0F BD /r', 'Gv,Ev'], ['bsr', '0F BD /r', 'Gv,Ev'],
+  // F2 0F BC/BD are undefined (objdump's `(bad)`): bsf/bsr take no repeat prefix.
+  ['tzcnt', 'F3 0F BC /r', 'Gv,Ev'], ['bsf', '0F BC /r', 'Gv,Ev', 'norep'],
+  ['lzcnt', 'F3 0F BD /r', 'Gv,Ev'], ['bsr', '0F BD /r', 'Gv,Ev', 'norep'],
   ['popcnt', 'F3 0F B8 /r', 'Gv,Ev'],
 
   // ---- Conditional moves, sets and branches (SDM Vol. 2 CMOVcc, SETcc, Jcc) ----
@@ -344,6 +506,12 @@ const ROWS: readonly Row[] = [
   ['vmptrst', '0F C7 /7', 'Mq'],
   ['vmread', '0F 78 /r', 'Ey,Gy', 'f64 np'], ['vmwrite', '0F 79 /r', 'Gy,Ey', 'f64 np'],
   ['invept', '66 0F 38 80 /r', 'Gy,Mo', 'f64'], ['invvpid', '66 0F 38 81 /r', 'Gy,Mo', 'f64'],
+
+  // ---- x87 FPU (SDM Vol. 1 chapter 8; Vol. 2 F2XM1..FYL2XP1; escape maps Tables A-7..A-22) ----
+  ...x87Rows(),
+
+  // ---- SSE, SSE2 (SDM Vol. 1 chapters 10-11; Vol. 2 Table A-3) ----
+  ...sseRows(),
 ];
 
 const FLAG_NAMES = new Set(['d64', 'f64', 'i64', 'o64', 'lock', 'rep', 'repcc', 'star', 'nop90', 'now', 'amovabs', 'noswap', 'no66', 'np', 'norep']);
@@ -353,11 +521,12 @@ const OPERAND_CODES: ReadonlySet<string> = new Set<OperandCode>([
   'Ib', 'Ibs', 'Iw', 'Iz', 'Iv', 'Jb', 'Jz', 'Ob', 'Ov', 'Ap',
   'AL', 'CL', 'DX', 'eAX', 'rAX', 'aAX', 'EAX', 'ECX', 'EDX',
   'Xb', 'Xv', 'Xz', 'Yb', 'Yv', 'Yz', 'XLb', '1', 'ES', 'CS', 'SS', 'DS', 'FS', 'GS',
+  'ST', 'STi', 'AX', 'Mt', 'Vx', 'Wx', 'Wq', 'Wd', 'Ux',
 ]);
 
 /** Operand codes that live in ModRM.rm and need a memory operand (mod≠11). */
-const MEM_ONLY = new Set(['M', 'Mb', 'Mw', 'Md', 'Mq', 'Mo', 'Ms', 'Mp', 'Ma']);
-const REG_ONLY = new Set(['Rv']);
+const MEM_ONLY = new Set(['M', 'Mb', 'Mw', 'Md', 'Mq', 'Mo', 'Ms', 'Mp', 'Ma', 'Mt']);
+const REG_ONLY = new Set(['Rv', 'STi', 'Ux']);
 
 function parseRow(row: Row, index: number): OpcodeForm {
   const [mnem, enc, opText, flagText = ''] = row;
@@ -399,8 +568,10 @@ function parseRow(row: Row, index: number): OpcodeForm {
   let sfx: SuffixRule | undefined;
   let sizeNames: [string, string, string] | undefined;
   let addrNames: [string, string, string] | undefined;
+  let waitName: string | undefined;
   for (const f of flagText.split(/\s+/).filter(Boolean)) {
     if (f.startsWith('sfx=')) sfx = f.slice(4) as SuffixRule;
+    else if (f.startsWith('wait=')) waitName = f.slice(5);
     else if (f.startsWith('names=')) sizeNames = f.slice(6).split('/') as [string, string, string];
     else if (f.startsWith('anames=')) addrNames = f.slice(7).split('/') as [string, string, string];
     else if (FLAG_NAMES.has(f)) flags.add(f);
@@ -414,18 +585,28 @@ function parseRow(row: Row, index: number): OpcodeForm {
     lock: flags.has('lock'), rep: flags.has('rep'), repcc: flags.has('repcc'), star: flags.has('star'),
     nop90: flags.has('nop90'), now: flags.has('now'), noswap: flags.has('noswap'), no66: flags.has('no66'), np: flags.has('np'), norep: flags.has('norep'),
     sfx: sfx ?? (hasSizedE ? 'mem' : 'none'),
-    sizeNames, addrNames, amovabs: flags.has('amovabs'), spec,
+    sizeNames, addrNames, amovabs: flags.has('amovabs'), waitName, spec,
   };
 }
 
 /** Every encoding form, in table order; `OPCODES[i].index === i`. */
 export const OPCODES: readonly OpcodeForm[] = ROWS.map(parseRow);
 
+/**
+ * The x87 spellings of a form besides its mnemonic: the waiting name (`finit`) and, for the
+ * environment/state forms, both with the s/l size letters GNU as accepts (`fnstenvs`, `fsavel`).
+ */
+export function spellings(f: OpcodeForm): string[] {
+  const names = f.waitName !== undefined ? [f.mnem, f.waitName] : [f.mnem];
+  if (f.sfx !== 'env') return names.slice(1);
+  return [...names.slice(1), ...names.flatMap((n) => [`${n}s`, `${n}l`])];
+}
+
 /** Forms by base mnemonic (objdump's, without size suffix), in table order. */
 export const FORMS_BY_MNEMONIC: ReadonlyMap<string, readonly OpcodeForm[]> = (() => {
   const m = new Map<string, OpcodeForm[]>();
   for (const f of OPCODES) {
-    for (const name of new Set([f.mnem, ...(f.sizeNames ?? []), ...(f.addrNames ?? []), ...(f.amovabs ? ['movabs'] : [])])) {
+    for (const name of new Set([f.mnem, ...(f.sizeNames ?? []), ...(f.addrNames ?? []), ...(f.amovabs ? ['movabs'] : []), ...spellings(f)])) {
       const list = m.get(name) ?? [];
       list.push(f);
       m.set(name, list);

@@ -1,16 +1,20 @@
 // The x86-64 register names, written once: the CPU's register file indices, the
 // assembler's parser and the disassembler's operand printer all use this table.
 
-/** What kind of register a name denotes (SDM Vol. 1 §3.4, §3.7.2; Vol. 3 §2.5). */
-export type RegClass = 'gpr' | 'seg' | 'cr' | 'dr' | 'rip';
+/**
+ * What kind of register a name denotes (SDM Vol. 1 §3.4, §3.7.2; Vol. 3 §2.5): also the x87
+ * stack registers %st / %st(0)..%st(7) (Vol. 1 §8.1.2; `st` is ST(0)) and the SSE registers
+ * %xmm0-%xmm15 (Vol. 1 §10.2.2).
+ */
+export type RegClass = 'gpr' | 'seg' | 'cr' | 'dr' | 'rip' | 'st' | 'xmm';
 
 export interface RegInfo {
   /** Canonical lower-case AT&T name without the `%`, as objdump prints it. */
   readonly name: string;
   readonly cls: RegClass;
-  /** Register number as encoded (0-15 for GPRs incl. REX.R/B/X bit; 0-7 for seg; 0-15 for CR/DR). */
+  /** Register number as encoded (0-15 for GPRs incl. REX.R/B/X bit; 0-7 for seg and ST(i); 0-15 for CR/DR/XMM). */
   readonly num: number;
-  /** Width in bytes (1, 2, 4, 8); segment registers are 2, CR/DR are 8 in 64-bit mode. */
+  /** Width in bytes (1, 2, 4, 8); segment registers are 2, CR/DR are 8 in 64-bit mode; ST(i) 10 and XMM 16 are given as 8 (the field only sizes GPRs). */
   readonly size: 1 | 2 | 4 | 8;
   /** Byte registers spl/bpl/sil/dil and r8b-r15b need a REX prefix. */
   readonly needsRex: boolean;
@@ -58,6 +62,11 @@ function buildTable(): Map<string, RegInfo> {
     add({ name: `cr${n}`, cls: 'cr', num: n, size: 8, needsRex: n >= 8, highByte: false });
     add({ name: `db${n}`, cls: 'dr', num: n, size: 8, needsRex: n >= 8, highByte: false });
   }
+  // The x87 stack (objdump prints ST(0) as %st where the instruction names the stack top, and
+  // %st(0) where the ModRM field does; GNU as accepts both for either).
+  add({ name: 'st', cls: 'st', num: 0, size: 8, needsRex: false, highByte: false });
+  for (let n = 0; n < 8; n++) add({ name: `st(${n})`, cls: 'st', num: n, size: 8, needsRex: false, highByte: false });
+  for (let n = 0; n < 16; n++) add({ name: `xmm${n}`, cls: 'xmm', num: n, size: 8, needsRex: n >= 8, highByte: false });
   add({ name: 'riz', cls: 'gpr', num: 4, size: 8, needsRex: false, highByte: false, noIndex: true });
   add({ name: 'eiz', cls: 'gpr', num: 4, size: 4, needsRex: false, highByte: false, noIndex: true });
   add({ name: 'rip', cls: 'rip', num: 0, size: 8, needsRex: false, highByte: false });

@@ -93,7 +93,7 @@ const RFLAGS_BIT1 = guest('rflags-bit1', S4, 'GUEST_RFLAGS bit 1 is 1');
 const RFLAGS_VM_CHECK = guest('rflags-vm', S4, 'GUEST_RFLAGS.VM is 0 for an IA-32e mode guest or with GUEST_CR0.PE=0');
 const RFLAGS_IF_CHECK = guest('rflags-if', S4, 'GUEST_RFLAGS.IF is 1 when injecting an external interrupt');
 // ---- 26.3.1.5 (the VMCS link pointer follows in guest-memory.ts) ----
-const ACTIVITY = guest('activity-unsupported', S5, 'The activity state is one IA32_VMX_MISC reports (active, HLT on our core)');
+const ACTIVITY = guest('activity-unsupported', S5, 'The activity state is one IA32_VMX_MISC reports (active, HLT, wait-for-SIPI on our core)');
 const ACTIVITY_HLT_DPL = guest('activity-hlt-dpl', S5, 'The HLT activity state requires SS.DPL = 0');
 const ACTIVITY_BLOCKING = guest('activity-blocking', S5, 'Blocking by STI or MOV SS requires the active state');
 const ACTIVITY_INJECTION = guest('activity-injection', S5, 'An injected event is one the activity state lets through');
