@@ -403,8 +403,10 @@ export class Machine {
         return requested;
       }
       switch (reason) {
-        case 'budget':
         case 'stop':
+          if (this.processors[0].signalsPending) this.signalled = true; // VMXOFF released a blocked INIT
+          continue;
+        case 'budget':
           continue;
         case 'breakpoint':
           return { kind: 'breakpoint', address: cpu.rip };
@@ -501,8 +503,11 @@ export class Machine {
         return requested;
       }
       switch (reason) {
-        case 'budget':
         case 'stop':
+          // VMXOFF stops the slice to release an INIT that VMX operation blocked.
+          if (p.signalsPending) this.signalled = true;
+          continue;
+        case 'budget':
           continue;
         case 'breakpoint':
           return { kind: 'breakpoint', address: cpu.rip, cpu: p.index };

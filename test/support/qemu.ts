@@ -31,6 +31,8 @@ export interface QemuBootOptions {
   readonly timeoutMs?: number;
   readonly memoryMiB?: number;
   readonly cpu?: string;
+  /** Logical processors (QEMU's -smp; default 1). */
+  readonly smp?: number;
 }
 
 export interface QemuBootResult {
@@ -69,6 +71,7 @@ export function bootUnderQemu(kernel: Uint8Array, opts: QemuBootOptions = {}): Q
       '-display', 'none', '-vga', 'none', '-net', 'none', '-monitor', 'none', '-serial', 'stdio',
       '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-no-reboot',
     );
+    if (opts.smp !== undefined) args.push('-smp', String(opts.smp));
     const r = spawnSync(QEMU, args, { cwd: dir, encoding: 'latin1', timeout: opts.timeoutMs ?? 20_000, killSignal: 'SIGKILL' });
     if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw new Error(`cannot run ${QEMU}: ${r.error.message}`);
     return { serial: r.stdout ?? '', status: r.status, timedOut: r.signal === 'SIGKILL', stderr: r.stderr ?? '' };

@@ -160,6 +160,12 @@ export class Cpu extends CpuMemory {
   eventDelivered: (() => void) | undefined = undefined;
   /** VMX non-root: checks between instructions (windows, preemption timer, MTF, exiting interrupts); true = a VM exit happened. */
   nonRootService: (() => boolean) | undefined = undefined;
+  /**
+   * Instruction count at which the run loop looks between instructions even without
+   * `attention` (the VMX-preemption timer's earliest possible expiry); every look resets it to
+   * Infinity and whoever needs it sets it again, always above icount.
+   */
+  attentionAt = Infinity;
   /** The interrupt shadow comes from MOV SS / POP SS, not STI (VMX interruptibility state, VMLAUNCH error 26). */
   movSsShadow = false;
   /** icount of the instruction that runs inside the interrupt shadow service() just consumed (VMX needs "this instruction is shadowed"). */
@@ -466,16 +472,17 @@ export class Cpu extends CpuMemory {
       this.fetchRipBase = NaN;
     }
     for (;;) {
-      if (this.attention) {
+      if (this.attention || this.icount >= this.attentionAt) {
         const r = this.service();
         if (r !== undefined) return r;
       }
       if (this.icount >= limit) return 'budget';
+      const until = this.attentionAt < limit ? this.attentionAt : limit;
       try {
         // RFLAGS.TF/RF and instruction breakpoints need per-instruction checks: a loop of their
         // own, so that the common loop pays nothing for them (TF/RF changes and MOV DR set attention).
-        if ((this.flagsVal & (TF | RF)) !== 0 || this.debug.execEnabled !== 0) this.executeDebug(limit);
-        else this.execute(limit);
+        if ((this.flagsVal & (TF | RF)) !== 0 || this.debug.execEnabled !== 0) this.executeDebug(until);
+        else this.execute(until);
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
         const r = this.fault(e);
@@ -534,6 +541,7 @@ export class Cpu extends CpuMemory {
   /** Between instructions: stop requests, interrupts, HLT. Returns a stop reason or undefined to go on. */
   private service(): StopReason | undefined {
     this.attention = false;
+    this.attentionAt = Infinity;
     if (this.stopRequested) {
       this.stopRequested = false;
       return 'stop';

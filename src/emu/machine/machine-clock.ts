@@ -12,7 +12,7 @@
 // timer's initial count) must get its interrupt at the deadline, not at the end of the
 // slice. `schedule` therefore tells the machine (`onEarlierDeadline`) when a deadline
 // falls before the end of the slice in progress, and the machine cuts the slice short.
-import { VirtualClock, type ClockConfig, type ClockTimer } from '../clock.js';
+import { VirtualClock, type ClockTimer } from '../clock.js';
 
 /** What the clock counts: the CPU's retired-instruction counter. */
 export interface InstructionCounter {
@@ -30,18 +30,13 @@ export class MachineClock extends VirtualClock {
   /** now - counter.icount: virtual time skipped while halted (and time before the CPU existed). */
   private skew = 0;
 
-  constructor(config: ClockConfig = {}) {
-    super(config);
-    // Replace the data property `now` with an accessor (see the file comment). The
-    // property is an own, configurable field of the instance, so this is well defined.
-    Object.defineProperty(this, 'now', {
-      get: (): number => this.counter.icount + this.skew,
-      set: (v: number): void => {
-        this.skew = v - this.counter.icount;
-      },
-      enumerable: true,
-      configurable: false,
-    });
+  /** The CPU's instruction count plus the time skipped while halted (see the file comment). */
+  override get now(): number {
+    return this.counter.icount + this.skew;
+  }
+
+  override set now(v: number) {
+    this.skew = v - this.counter.icount;
   }
 
   /** From now on, time advances with `counter.icount`. */

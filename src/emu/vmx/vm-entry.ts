@@ -237,6 +237,6 @@ export function vmEntry(v: Vmx, launch: boolean): number {
   enterNonRoot(v, c, tsc);
   injectEvent(v, c);
   c.nextRip = c.rip;
-  if (v.onEntry !== undefined) v.onEntry({ launch, guestRip: c.rip, tsc }); // no object without a listener
+  v.onEntry?.({ launch, guestRip: c.rip, tsc });
   return 0;
 }

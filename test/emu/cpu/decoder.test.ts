@@ -18,8 +18,14 @@ describe.each([64, 32, 16] as const)('corpus lengths in %i-bit mode', (mode) => 
     lines.forEach((line, i) => {
       const start = gas.offsets[i];
       const len = gas.offsets[i + 1] - start;
-      const ok = decode(gas.bytes, start, mode, insn);
-      if (!ok || insn.length !== len) wrong.push(`${line}: gas ${len} bytes, decoder ${ok ? insn.length : 'invalid'}`);
+      let ok = decode(gas.bytes, start, mode, insn);
+      let got = insn.length;
+      // The waiting x87 spellings (finit, fstsw, ...) are FWAIT and the x87 instruction: two for the CPU.
+      if (ok && got < len && insn.map === 0 && insn.opcode === 0x9b) {
+        ok = decode(gas.bytes, start + got, mode, insn);
+        got += insn.length;
+      }
+      if (!ok || got !== len) wrong.push(`${line}: gas ${len} bytes, decoder ${ok ? got : 'invalid'}`);
     });
     expect(wrong.slice(0, 20), `${wrong.length} wrong`).toEqual([]);
   });

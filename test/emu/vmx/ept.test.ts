@@ -131,6 +131,9 @@ describe('SDM 25.5.6 VMFUNC: EPTP switching', () => {
 describe('SDM 27.2.4 IDT-vectoring information', () => {
   it('an EPT violation while delivering a guest #UD reports the #UD being delivered', () => {
     pde(0, (0 << 21) | 0x80 | WB | 5); // the guest stack (GUEST_STACK, first 2 MiB) becomes read-only
+    // So do the guest's page tables: set A and D in the guest PDE that maps the stack, or
+    // setting D would be the refused write (an EPT data write too, SDM 28.3.3.2).
+    rig.mem.write32(0x72000, rig.mem.read32(0x72000) | 0x60);
     rig.mem.write32(0x62000 + 16 * 6, (0x08 << 16) | 0x1000);
     rig.mem.write32(0x62000 + 16 * 6 + 4, 0x00308e00);
     expect(run('nop\nud2')).toBe(R.EPT_VIOLATION);
