@@ -46,7 +46,13 @@ export function baseMnemonic(written: string): string | undefined {
 
 export function formsOf(written: string): readonly OpcodeForm[] {
   const base = baseMnemonic(written);
-  return base === undefined ? [] : FORMS_BY_MNEMONIC.get(base) ?? [];
+  const forms = base === undefined ? [] : FORMS_BY_MNEMONIC.get(base) ?? [];
+  // A name that is both a table mnemonic and a suffixed one (`movq`: the SSE move and mov + q)
+  // means both: the suffixed reading first, as GNU as tries it first for general registers.
+  const m = written.toLowerCase();
+  const stem = m.slice(0, -1);
+  if (base === m && SUFFIXES.includes(m[m.length - 1]) && FORMS_BY_MNEMONIC.has(stem)) return [...FORMS_BY_MNEMONIC.get(stem)!, ...forms];
+  return forms;
 }
 
 const hex = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');

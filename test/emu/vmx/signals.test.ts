@@ -52,6 +52,7 @@ describe('SDM 23.8: INIT is blocked in VMX root operation', () => {
   it('the host goes on; the latched INIT makes the next VM entry exit with reason 3 before any guest instruction', () => {
     rig.load(HOST_CODE, SPIN);
     rig.cpu.rip = HOST_CODE;
+    rig.cpu.halted = false;
     rig.m.run({ maxInstructions: rig.m.instructions + 200 });
     rig.m.board.lapic.acceptInit();
     const before = rig.cpu.icount;
@@ -67,9 +68,12 @@ describe('SDM 23.8: INIT is blocked in VMX root operation', () => {
   });
 
   it('VMXOFF releases it: on the bootstrap processor (no firmware to restart) the run ends as a reset', () => {
+    const rig = new Rig(); // the reset ends this machine for good
+    rig.enterVmx();
     rig.m.board.lapic.acceptInit();
     rig.load(HOST_CODE, 'vmxoff\nmovq $1, %rbx\nhlt');
     rig.cpu.rip = HOST_CODE;
+    rig.cpu.halted = false;
     rig.cpu.regs[6] = 0;
     const stop = rig.m.run({ maxInstructions: rig.m.instructions + 100 });
     expect(stop).toEqual({ kind: 'reset', source: 'an INIT signal to the bootstrap processor' });
@@ -94,9 +98,8 @@ describe('SDM 26.6.2 and 25.2: the wait-for-SIPI activity state', () => {
     expect((stop as { why: string }).why).toContain('SIPI');
     expect(rig.vmx.nonRoot).toBe(true);
     expect(rig.cpu.waitForSipi).toBe(true);
-    // INIT and NMIs are blocked in this state: no exit.
+    // INIT is blocked in this state: no exit.
     rig.m.board.lapic.acceptInit();
-    rig.m.board.lapic.acceptNmi();
     expect(rig.m.run({ maxInstructions: rig.m.instructions + 100 }).kind).toBe('halted-forever');
     expect(rig.vmx.nonRoot).toBe(true);
     rig.m.board.lapic.acceptStartup(0x9a);

@@ -179,7 +179,7 @@ export function dataHandler(f: OpcodeForm): Handler | undefined {
         c.setReg(d.opReg, s, 0, a, aHi);
       };
       return (c, d) => xchg(c, d, byte ? 1 : d.opSize);
-    case 'nop': case 'pause': case 'fwait': case 'endbr64': case 'endbr32':
+    case 'nop': case 'pause': case 'endbr64': case 'endbr32':
       return () => undefined;
     case 'bswap': return (c, d) => {
       const r = d.opReg;
