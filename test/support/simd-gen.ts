@@ -95,7 +95,92 @@ const SSE_RR = [
 ];
 const SSE_SHIFTS = ['psrlw', 'psraw', 'psllw', 'psrld', 'psrad', 'pslld', 'psrlq', 'psllq', 'psrldq', 'pslldq'];
 
+// ---- SSE floating point: operands biased toward the encodings and relations that matter ----
+
+/** A binary32 (p = 24) or binary64 (p = 53) pattern as [high dword, low dword] (binary32 in the low one). */
+function fpValue(rng: Rng, p: 24 | 53): [number, number] {
+  const ebits = p === 24 ? 8 : 11, emax = (1 << ebits) - 1, bias = emax >> 1;
+  let e: number;
+  switch (rng.int(12)) {
+    case 0: e = 0; break; // zero or denormal
+    case 1: e = emax; break; // infinity or NaN
+    case 2: e = 1 + rng.int(3); break; // smallest normals
+    case 3: e = emax - 1 - rng.int(3); break; // largest finite
+    case 4: e = bias + rng.int(p === 24 ? 34 : 66); break; // integer conversion range
+    case 5: e = bias - 2 + rng.int(5); break; // near 1
+    case 6: e = rng.int(2) === 0 ? bias >> 1 : bias + (bias >> 1); break; // products/quotients at the range limits
+    case 7: e = (bias >> 1) + rng.int(3) - 1; break;
+    default: e = 1 + rng.int(emax - 1);
+  }
+  // Fraction: random, zero, all ones, sparse (exact sums and ties), or just the quiet bit.
+  let fh = 0, fl = 0; // fraction bits above / below bit 32 of the binary64 pattern
+  const sparse = (): number => (rng.u32() & rng.u32() & rng.u32()) >>> 0;
+  switch (rng.int(6)) {
+    case 0: break;
+    case 1: fh = -1; fl = -1; break;
+    case 2: fh = sparse(); fl = rng.chance(0.5) ? 0 : sparse(); break;
+    case 3: fh = 1 << (p === 24 ? 22 : 19); break;
+    default: fh = rng.u32(); fl = rng.u32();
+  }
+  const sign = rng.chance(0.5) ? 0x80000000 : 0;
+  if (p === 24) {
+    const f = (fh & 0x7fffff) || (e === emax && rng.chance(0.5) ? 1 + rng.int(0x7fffff) : 0);
+    return [0, (sign | (e << 23) | f) >>> 0];
+  }
+  return [(sign | (e << 20) | (fh & 0xfffff)) >>> 0, fl >>> 0];
+}
+
+/** A lane: from the pool (60%) or fresh, sometimes its neighbour (±1 in the last place) or negated. */
+function fpLane(rng: Rng, pool: [number, number][], p: 24 | 53): [number, number] {
+  let [hi, lo] = rng.chance(0.6) ? pool[rng.int(pool.length)] : fpValue(rng, p);
+  if (rng.chance(0.3)) lo = (lo + rng.int(3) - 1) >>> 0;
+  if (rng.chance(0.2)) { if (p === 24) lo = (lo ^ 0x80000000) >>> 0; else hi = (hi ^ 0x80000000) >>> 0; }
+  return [hi, lo];
+}
+
+/**
+ * XMM contents for the floating-point operations (each qword two binary32 lanes or one
+ * binary64 lane): values from small pools and their neighbours and negations, so sums
+ * cancel, compares meet equal operands and products land at the range limits.
+ */
+function fpXmm(rng: Rng, pool32: [number, number][], pool64: [number, number][], dv: DataView, off: number): void {
+  for (let q = 0; q < 16; q += 8) {
+    if (rng.chance(0.5)) {
+      dv.setUint32(off + q, fpLane(rng, pool32, 24)[1], true);
+      dv.setUint32(off + q + 4, fpLane(rng, pool32, 24)[1], true);
+    } else {
+      const [hi, lo] = fpLane(rng, pool64, 53);
+      dv.setUint32(off + q, lo, true);
+      dv.setUint32(off + q + 4, hi, true);
+    }
+  }
+}
+
+const FP_ARITH = ['add', 'sub', 'mul', 'div', 'min', 'max', 'sqrt'];
+const FP_CVT_PACKED = ['cvtdq2ps', 'cvtps2dq', 'cvttps2dq', 'cvtpd2ps', 'cvtpd2dq', 'cvttpd2dq'];
+
+function fpOne(rng: Rng): string {
+  const src = (size: number): string => (rng.chance(0.6) ? xmm(rng) : mem(rng, size === 16 && !rng.chance(0.02)));
+  switch (rng.int(8)) {
+    case 0: case 1: case 2: {
+      const sfx = rng.pick(['ps', 'pd', 'ss', 'sd']);
+      return `${rng.pick(FP_ARITH)}${sfx} ${src(sfx[0] === 'p' ? 16 : 8)},${xmm(rng)}`;
+    }
+    // LAHF + SETO put all six arithmetic flags into RAX, which the test compares.
+    case 3: return `${rng.pick(['ucomiss', 'comiss', 'ucomisd', 'comisd'])} ${src(8)},${xmm(rng)}; lahf; seto %al`;
+    case 4: {
+      const q = rng.chance(0.5);
+      const from = rng.chance(0.7) ? rng.pick(q ? gpr64 : gpr32) : mem(rng, false);
+      return `${rng.pick(['cvtsi2ss', 'cvtsi2sd'])}${from.startsWith('%') ? '' : q ? 'q' : 'l'} ${from},${xmm(rng)}`;
+    }
+    case 5: return `${rng.pick(['cvtss2si', 'cvttss2si', 'cvtsd2si', 'cvttsd2si'])} ${src(8)},${rng.pick(rng.chance(0.5) ? gpr64 : gpr32)}`;
+    case 6: return `${rng.pick(['cvtss2sd', 'cvtsd2ss', 'cvtps2pd', 'cvtdq2pd'])} ${src(8)},${xmm(rng)}`;
+    default: return `${rng.pick(FP_CVT_PACKED)} ${src(16)},${xmm(rng)}`;
+  }
+}
+
 function one(rng: Rng): string {
+  if (rng.chance(0.4)) return fpOne(rng);
   switch (rng.int(16)) {
     case 0: case 1: return `${rng.pick(X87_LOADS)} ${mem(rng, false)}`;
     case 2: case 3: return `${rng.pick(X87_STORES)} ${mem(rng, false)}`;
@@ -152,7 +237,9 @@ export function generateSimdSequence(rng: Rng): SimdSequence {
   dv.setUint16(0, fcw, true);
   dv.setUint16(2, rng.int(8) << 11, true);
   m[4] = rng.chance(0.3) ? 0xff : rng.int(256);
-  dv.setUint32(24, 0x1f80 | (rng.int(4) << 13), true);
+  // MXCSR: random rounding; often FTZ and DAZ, some raised flags, sometimes unmasked exceptions.
+  const masks = rng.chance(0.75) ? 0x3f : rng.int(64);
+  dv.setUint32(24, (masks << 7) | (rng.int(4) << 13) | (rng.chance(0.3) ? 0x8000 : 0) | (rng.chance(0.3) ? 0x40 : 0) | (rng.chance(0.3) ? rng.int(64) : 0), true);
   for (let i = 0; i < 8; i++) {
     const [se, hi, lo] = ext(rng);
     dv.setUint32(32 + 16 * i, lo >>> 0, true);
@@ -160,6 +247,10 @@ export function generateSimdSequence(rng: Rng): SimdSequence {
     dv.setUint16(40 + 16 * i, se, true);
   }
   for (let k = 160; k < 416; k += 4) dv.setUint32(k, rng.u32(), true);
+  const pool32: [number, number][] = [], pool64: [number, number][] = [];
+  for (let k = 0; k < 4; k++) { pool32.push(fpValue(rng, 24)); pool64.push(fpValue(rng, 53)); }
+  for (let r = 0; r < 16; r++) if (rng.chance(0.7)) fpXmm(rng, pool32, pool64, dv, 160 + 16 * r);
+  for (let k = 0; k < 48; k++) fpXmm(rng, pool32, pool64, dv, 0x400 + 16 * rng.int(0xbd));
   const body: string[] = [];
   const n = 1 + rng.int(6);
   let c1Undefined = false;

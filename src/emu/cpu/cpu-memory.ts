@@ -6,10 +6,14 @@
 // and the page's bytes from PhysicalMemory.readPages / writePages. A hit is two int compares
 // and a typed-array access. A miss asks the MMU (which walks the page tables, sets A/D bits and
 // keeps the architectural TLB) and caches the page when it is plain RAM. Pages that are MMIO,
-// absent, or hold decoded code (for writes) are never cached, so every such access takes the
-// slow path through PhysicalMemory (device dispatch, code-write notification). The cache is a
+// absent, hold decoded code (for writes) or an enabled data breakpoint (debug-registers.ts) are
+// never cached, so every such access takes the slow path through PhysicalMemory (device
+// dispatch, code-write notification) or the breakpoint check. The cache is a
 // subset of the MMU's TLB: it is flushed whenever the CPU asks the MMU to flush anything, and
-// on a CPL change (entries are filled for one privilege level).
+// on a CPL change (entries are filled for one privilege level). The MMU tags its TLB with VMX
+// translation contexts (mmu.ts); the CPU keeps one set of arrays (a bank) per context it
+// alternates between, so a VM exit and the VMRESUME after it find their pages still cached
+// (switchSoftTlb) when nothing was invalidated meanwhile.
 //
 // Linear addresses travel as int32 halves (lo, hi); in 16/32-bit modes hi is always 0.
 import type { PhysicalMemory } from '../memory/physical-memory';
@@ -27,6 +31,47 @@ const INV32 = 1 / 4294967296;
 const NO_PAGE = new Uint8Array(4096);
 /** Fills remembered for a partial flush (flushSoftTlb). */
 const FILL_LIST = 32;
+/** Banks kept at once (VMX root and a few guests). */
+const MAX_BANKS = 4;
+
+/** The software TLB's arrays for one MMU translation context. */
+class SoftTlbBank {
+  readonly rTagLo = new Int32Array(TLB_SIZE).fill(INVALID_TAG);
+  readonly rTagHi = new Int32Array(TLB_SIZE);
+  readonly rPage: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_PAGE);
+  readonly wTagLo = new Int32Array(TLB_SIZE).fill(INVALID_TAG);
+  readonly wTagHi = new Int32Array(TLB_SIZE);
+  readonly wPage: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_PAGE);
+  readonly wPfn = new Int32Array(TLB_SIZE).fill(-1);
+  /**
+   * Slots filled since the last clear (reads: i, writes: TLB_SIZE + i), so that a clear
+   * touches only those (VM transitions without VPID flush twice per round trip, issue 4);
+   * past FILL_LIST fills it clears all.
+   */
+  readonly filled = new Int32Array(FILL_LIST);
+  filledCount = 0;
+  /** The MMU context it caches (Mmu.contextId), -1 unknown; the invalidation count and CPL it was current for; last use. */
+  context = -1;
+  seen = -1;
+  cpl = -1;
+  used = 0;
+
+  clear(): void {
+    const n = this.filledCount;
+    if (n <= FILL_LIST) {
+      for (let k = 0; k < n; k++) {
+        const i = this.filled[k];
+        if (i < TLB_SIZE) this.rTagLo[i] = INVALID_TAG;
+        else { this.wTagLo[i - TLB_SIZE] = INVALID_TAG; this.wPfn[i - TLB_SIZE] = -1; }
+      }
+    } else {
+      this.rTagLo.fill(INVALID_TAG);
+      this.wTagLo.fill(INVALID_TAG);
+      this.wPfn.fill(-1);
+    }
+    this.filledCount = 0;
+  }
+}
 
 export class CpuMemory extends CpuState {
   readonly mem: PhysicalMemory;
@@ -51,19 +96,17 @@ export class CpuMemory extends CpuState {
    */
   attention = false;
 
-  private readonly rTagLo = new Int32Array(TLB_SIZE).fill(INVALID_TAG);
-  private readonly rTagHi = new Int32Array(TLB_SIZE);
-  private readonly rPage: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_PAGE);
-  private readonly wTagLo = new Int32Array(TLB_SIZE).fill(INVALID_TAG);
-  private readonly wTagHi = new Int32Array(TLB_SIZE);
-  private readonly wPage: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_PAGE);
-  private readonly wPfn = new Int32Array(TLB_SIZE).fill(-1);
-  /**
-   * Slots filled since the last flush (reads: i, writes: TLB_SIZE + i), so that a flush (two
-   * per VM exit round trip, issue 4) touches only those; past FILL_LIST fills it clears all.
-   */
-  private readonly filled = new Int32Array(FILL_LIST);
-  private filledCount = 0;
+  /** The current bank, and its arrays as fields for the hot paths. */
+  private bank = new SoftTlbBank();
+  private readonly banks: SoftTlbBank[] = [this.bank];
+  private bankClock = 0;
+  private rTagLo = this.bank.rTagLo;
+  private rTagHi = this.bank.rTagHi;
+  private rPage = this.bank.rPage;
+  private wTagLo = this.bank.wTagLo;
+  private wTagHi = this.bank.wTagHi;
+  private wPage = this.bank.wPage;
+  private wPfn = this.bank.wPfn;
 
   constructor(mem: PhysicalMemory, mmu: Translator) {
     super();
@@ -87,30 +130,61 @@ export class CpuMemory extends CpuState {
    */
   protected fetchRipBase = NaN;
 
-  /** Drops every cached page pointer and the fetch window (with every MMU flush and on CPL changes). */
+  /** Drops every cached page pointer, in every bank, and the fetch window (with every MMU flush and on CPL changes). */
   flushSoftTlb(): void {
     this.fetchRipBase = NaN;
     this.seenInvalidations = this.mmu.tlbInvalidations;
-    const n = this.filledCount;
-    if (n <= FILL_LIST) {
-      for (let k = 0; k < n; k++) {
-        const i = this.filled[k];
-        if (i < TLB_SIZE) this.rTagLo[i] = INVALID_TAG;
-        else { this.wTagLo[i - TLB_SIZE] = INVALID_TAG; this.wPfn[i - TLB_SIZE] = -1; }
-      }
-    } else {
-      this.rTagLo.fill(INVALID_TAG);
-      this.wTagLo.fill(INVALID_TAG);
-      this.wPfn.fill(-1);
-    }
-    this.filledCount = 0;
+    for (const b of this.banks) b.clear();
   }
 
-  /** Drops cached write pointers to physical frame `pfn` (it now holds decoded code). */
+  /**
+   * The MMU switched from translation context `from` to `to` without invalidating anything
+   * (a VMX transition, mmu.ts selectContext; contexts as Mmu.contextId numbers them):
+   * keep this bank for `from`, and use the one kept for `to` if it is still current (no MMU
+   * invalidation since, same CPL), else an emptied one.
+   */
+  switchSoftTlb(from: number, to: number): void {
+    this.fetchRipBase = NaN;
+    const cur = this.bank;
+    for (const b of this.banks) if (b.context === from) b.context = -1;
+    cur.context = from;
+    cur.seen = this.seenInvalidations;
+    cur.cpl = this.cpl;
+    cur.used = ++this.bankClock;
+    let next: SoftTlbBank | undefined;
+    for (const b of this.banks) if (b.context === to) next = b;
+    if (next === undefined) {
+      if (this.banks.length < MAX_BANKS) {
+        next = new SoftTlbBank();
+        this.banks.push(next);
+      } else {
+        for (const b of this.banks) if (b !== cur && (next === undefined || b.used < next.used)) next = b;
+        next!.clear();
+      }
+      next!.context = to;
+    } else if (next.seen !== this.mmu.tlbInvalidations || next.cpl !== this.cpl) {
+      next.clear();
+    }
+    const b = next!;
+    this.bank = b;
+    this.rTagLo = b.rTagLo; this.rTagHi = b.rTagHi; this.rPage = b.rPage;
+    this.wTagLo = b.wTagLo; this.wTagHi = b.wTagHi; this.wPage = b.wPage; this.wPfn = b.wPfn;
+    this.seenInvalidations = this.mmu.tlbInvalidations;
+  }
+
+  /** The CPL changed: the current bank's pages were cached for the old one (other banks remember theirs). */
+  protected cplChanged(): void {
+    this.fetchRipBase = NaN;
+    this.bank.clear();
+  }
+
+  /** Drops cached write pointers to physical frame `pfn` (it now holds decoded code), in every bank. */
   dropWritePfn(pfn: number): void {
-    const w = this.wPfn;
-    for (let i = 0; i < TLB_SIZE; i++) {
-      if (w[i] === pfn) { w[i] = -1; this.wTagLo[i] = INVALID_TAG; }
+    for (const b of this.banks) {
+      const w = b.wPfn;
+      for (let i = 0; i < TLB_SIZE; i++) {
+        if (w[i] === pfn) { w[i] = -1; b.wTagLo[i] = INVALID_TAG; }
+      }
     }
   }
 
@@ -216,8 +290,9 @@ export class CpuMemory extends CpuState {
     this.rTagLo[i] = lo & -4096;
     this.rTagHi[i] = hi;
     this.rPage[i] = page;
-    if (this.filledCount < FILL_LIST) this.filled[this.filledCount] = i;
-    this.filledCount++;
+    const b = this.bank;
+    if (b.filledCount < FILL_LIST) b.filled[b.filledCount] = i;
+    b.filledCount++;
     return -1;
   }
 
@@ -303,8 +378,9 @@ export class CpuMemory extends CpuState {
     this.wTagHi[i] = hi;
     this.wPage[i] = page;
     this.wPfn[i] = pfn;
-    if (this.filledCount < FILL_LIST) this.filled[this.filledCount] = TLB_SIZE + i;
-    this.filledCount++;
+    const b = this.bank;
+    if (b.filledCount < FILL_LIST) b.filled[b.filledCount] = TLB_SIZE + i;
+    b.filledCount++;
     this.wrSize(lo, hi, size, v, 0);
   }
 

@@ -21,6 +21,10 @@
 // - run(budget) executes up to `budget` instructions and returns a StopReason; anything that
 //   needs the loop's attention between instructions (an interrupt may have become pending, a
 //   HLT, a stop request) sets `attention`, which the inner loop tests once per instruction.
+//   `attentionAt` does the same at a given instruction count (the VMX-preemption timer).
+// - Debug exceptions (debug.ts): while RFLAGS.TF or RF is set or an instruction breakpoint is
+//   enabled, run() uses a second inner loop, executeDebug, with the per-instruction checks;
+//   pending #DB traps are delivered by service(). The common loop has no check for them.
 //
 // ## Hooks for VMX non-root operation (issue 4)
 // Two costs must stay zero in root mode and small in non-root mode:
@@ -264,7 +268,7 @@ export class Cpu extends CpuMemory {
     }
     this.long64 = this.mode === MODE_LONG64;
     this.stackSize = this.long64 ? 8 : (this.segAr[SS] & AR_DB) !== 0 && this.mode !== MODE_V8086 ? 4 : 2;
-    if (this.cpl !== oldCpl) this.flushSoftTlb();
+    if (this.cpl !== oldCpl) this.cplChanged();
     this.fetchRipBase = NaN;
   }
 
@@ -565,6 +569,7 @@ export class Cpu extends CpuMemory {
         if (deliverDebugTraps(this) && this.nonRootService !== undefined && this.nonRootService()) return undefined;
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
+        this.attention = true; // the checks the #DB went before have not been made: next boundary
         const r = this.fault(e);
         if (r !== undefined) return r;
       }

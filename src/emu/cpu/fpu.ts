@@ -29,10 +29,10 @@ export const RC_NEAREST = 0, RC_DOWN = 1, RC_UP = 2, RC_ZERO = 3;
 /** MXCSR after reset and FNINIT-independent defaults (§10.2.3): all exceptions masked, round to nearest. */
 export const MXCSR_DEFAULT = 0x1f80;
 /**
- * MXCSR bits that may be set (§11.6.6 "Guidelines for Writing to the MXCSR Register"): flags,
- * masks, RC and FZ; DAZ (bit 6) is not implemented, so it is reserved (#GP on LDMXCSR/FXRSTOR).
+ * MXCSR bits that may be set (§11.6.6 "Guidelines for Writing to the MXCSR Register", §10.2.3.4
+ * DAZ): flags, DAZ, masks, RC and FZ; bits 31:16 are reserved (#GP on LDMXCSR/FXRSTOR).
  */
-export const MXCSR_MASK = 0xffbf;
+export const MXCSR_MASK = 0xffff;
 
 const TWO32 = 4294967296;
 

@@ -24,8 +24,8 @@
 // as on hardware, until INVVPID/INVEPT (invalidateVpid/invalidateEpt) or the guest's own
 // INVLPG/MOV CR3 removes them. Operations that invalidate "for the current VPID" reach every
 // context of that VPID, whatever its EP4TA (§28.3.3.1). Root operation is VPID 0 without EPT.
-// The CPU's caches in front of translate() are current while `tlbInvalidations` is unchanged:
-// every invalidation and every context switch moves it.
+// The CPU's caches in front of translate() are current while `tlbInvalidations` is unchanged
+// (every invalidation moves it); they may keep one set of entries per context (contextId).
 
 import type { PhysicalMemory } from '../memory/physical-memory.js';
 import { ACC_EXEC, ACC_IMPLICIT, ACC_USER, ACC_WRITE, PF_FETCH, PF_PRESENT, PF_USER } from './access.js';
@@ -55,6 +55,8 @@ export const INVVPID_SINGLE_CONTEXT_RETAINING_GLOBALS = 3;
 /** The cached mappings of one (VPID, EP4TA) pair. */
 class TlbContext {
   readonly tlb = new Tlb();
+  /** Names this context until its slot is reused (Mmu.contextId). */
+  id = 0;
   vpid = 0;
   ep4ta = NO_EPT;
   /** Holds a context (false: a free slot). */
@@ -93,8 +95,10 @@ export class Mmu {
   private readonly contexts: TlbContext[] = [];
   private current: TlbContext;
   private useClock = 0;
-  /** Moves with every invalidation and context switch (tlbInvalidations). */
+  /** Moves with every invalidation (tlbInvalidations). */
   private generation = 0;
+  /** Last context id handed out. */
+  private ids = 0;
   /** For each (access, CPL) key, the TLB deny bits that send an access to the slow path. */
   private readonly denyTable = new Int32Array(DENY_TABLE_SIZE);
   private readonly walker: PageWalker;
@@ -106,6 +110,7 @@ export class Mmu {
   constructor(mem: PhysicalMemory) {
     this.walker = new PageWalker(mem);
     const root = new TlbContext();
+    root.id = ++this.ids;
     root.live = true;
     this.contexts.push(root);
     this.current = root;
@@ -135,6 +140,15 @@ export class Mmu {
   }
 
   /**
+   * A number naming the current translation context, never reused for another: caches in
+   * front of translate() may keep one set of entries per context (the CPU's software TLB
+   * banks), valid while tlbInvalidations does not move.
+   */
+  get contextId(): number {
+    return this.current.id;
+  }
+
+  /**
    * EPT (issue 4): every guest-physical address the MMU uses goes through it; null = none.
    * Forgets every context (a processor reset, or a caller outside the VMX transitions);
    * VM entries and exits use selectContext.
@@ -147,6 +161,7 @@ export class Mmu {
       ctx.pagingKey = -1;
     }
     const root = this.contexts[0];
+    root.id = ++this.ids;
     root.live = true;
     root.vpid = 0;
     root.ep4ta = NO_EPT;
@@ -172,6 +187,7 @@ export class Mmu {
     if (ctx.pagingKey !== key) {
       ctx.tlb.flushAll();
       ctx.pagingKey = key;
+      this.generation++;
     }
     this.use(ctx);
     this.walker.nested = nested;
@@ -180,7 +196,6 @@ export class Mmu {
       if (pdptes !== undefined) this.walker.setPdptes(pdptes, cr3Lo);
       else this.walker.loadPdptes(cr3Lo);
     }
-    this.generation++;
   }
 
   /**
@@ -229,6 +244,7 @@ export class Mmu {
     }
     const c = ctx!;
     c.tlb.flushAll();
+    c.id = ++this.ids;
     c.live = true;
     c.vpid = vpid;
     c.ep4ta = ep4ta;

@@ -13,9 +13,10 @@
  *   save/load debug controls may be 0); INS/OUTS instruction information (bit 54).
  * - EPT: 4-level walks, UC and WB paging-structure memory types, 2 MiB and 1 GiB pages,
  *   execute-only translations, INVEPT single- and all-context. No accessed/dirty flags and no
- *   advanced EPT-violation information: guest paging-structure accesses are not turned into EPT
- *   writes and EPT A/D bits are never set (EPTP bit 6 must be 0), which keeps the nested walk
- *   the lab shows exactly the SDM's basic one.
+ *   advanced EPT-violation information: guest paging-structure reads stay EPT reads (only the
+ *   processor's A/D updates of guest entries are EPT writes, as on every core) and EPT A/D bits
+ *   are never set (EPTP bit 6 must be 0), which keeps the nested walk the lab shows exactly the
+ *   SDM's basic one.
  * - VPID: INVVPID individual-address, single-context, all-context and single-context-retaining-
  *   globals.
  * - MISC: preemption timer counts at TSC >> 5, CR3-target count 4, activity states HLT and

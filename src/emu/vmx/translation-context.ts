@@ -14,8 +14,9 @@
  * - INVVPID reaches the contexts of one VPID (all of them for all-context, except VPID 0);
  *   INVEPT the combined mappings of one EP4TA or of all (§28.3.3.1, Vol. 2 INVVPID/INVEPT).
  *
- * A CPU whose translator is not the MMU (unit tests' identity translators) keeps no
- * contexts: every transition and invalidation empties its TLB.
+ * The CPU's software TLB keeps a bank of page pointers per context (cpu-memory.ts,
+ * switchSoftTlb). A CPU whose translator is not the MMU (unit tests' identity translators)
+ * keeps no contexts: every transition and invalidation empties its TLB.
  */
 
 import type { Cpu } from '../cpu/cpu';
@@ -35,8 +36,9 @@ export function enterGuestContext(v: Vmx, c: Cpu, pdptes: Int32Array | undefined
     return;
   }
   if (v.vpid === 0) mmu.invalidateVpid(INVVPID_SINGLE_CONTEXT, 0, 0);
+  const from = mmu.contextId;
   mmu.selectContext(v.vpid, ept ? v.ept.root : NO_EPT, ept ? v.ept : null, c.cr0, c.cr3Lo, c.cr3Hi, c.cr4, c.efer, pdptes);
-  c.translationsChanged();
+  c.switchSoftTlb(from, mmu.contextId);
 }
 
 /** VM exit (SDM §27.5.5): the VMM's context (VPID 0, no EPT), after the host's CR0/CR3/CR4/EFER were loaded. */
@@ -49,8 +51,9 @@ export function enterHostContext(v: Vmx, c: Cpu): void {
     return;
   }
   if (v.vpid === 0) mmu.invalidateVpid(INVVPID_SINGLE_CONTEXT, 0, 0);
+  const from = mmu.contextId;
   mmu.selectContext(0, NO_EPT, null, c.cr0, c.cr3Lo, c.cr3Hi, c.cr4, c.efer);
-  c.translationsChanged();
+  c.switchSoftTlb(from, mmu.contextId);
 }
 
 /**
@@ -65,8 +68,9 @@ export function switchEptContext(v: Vmx, c: Cpu): void {
     return;
   }
   mmu.readPdptes(v.pdptes);
+  const from = mmu.contextId;
   mmu.selectContext(v.vpid, v.ept.root, v.ept, c.cr0, c.cr3Lo, c.cr3Hi, c.cr4, c.efer, v.pdptes);
-  c.translationsChanged();
+  c.switchSoftTlb(from, mmu.contextId);
 }
 
 /** INVVPID of `type` (0-3, already validated) for `vpid`; `linear` for the individual-address type. */

@@ -110,8 +110,11 @@ describe('nested translation seam (EPT, SDM §28.2.2)', () => {
     m.mmu.setNestedTranslator(ept);
     m.longMode(root);
     expect(m.mmu.translate(0x40_1010, ACC_WRITE, 0)).toBe(0x20_3010 + OffsetEpt.OFFSET);
+    // Reads of the four entries, then the A/D updates of each (EPT data writes, SDM §28.3.3.2),
+    // then the final address.
     expect(ept.calls).toEqual([
       ...path.map((a) => [a, ACC_PAGING_STRUCTURE]),
+      ...path.map((a) => [a, ACC_PAGING_STRUCTURE | ACC_WRITE]),
       [0x20_3010, ACC_WRITE],
     ]);
     // A/D updates land in the host copy of the guest's entries.

@@ -9,14 +9,20 @@
 // - 16-byte operands of MOVAPS/MOVAPD/MOVDQA/MOVNT* and of FXSAVE/FXRSTOR must be 16-byte
 //   aligned (#GP(0)); other SSE memory operands may be unaligned (CR0.AM alignment checks
 //   are not modelled, as with the integer instructions).
-// Floating-point arithmetic, conversions and compares are in the table but have no handler
-// here: they raise #UD "... is not emulated" (handlers/index.ts) rather than a wrong MXCSR.
+// Floating-point arithmetic, compares and conversions (ADD..MAX, SQRT, UCOMIS/COMIS, CVT*)
+// run through src/emu/cpu/float/sse-float.ts, bit-exact in every MXCSR mode. SIMD
+// floating-point exceptions (SDM Vol. 1 §11.5): all elements are computed first; when a flag
+// is raised whose mask is clear, MXCSR records the flags (only the pre-computation ones, IE
+// DE ZE, when one of those is unmasked: §11.5.2.1), the destination is left alone and the
+// instruction raises #XM (CR4.OSXMMEXCPT = 1) or #UD (= 0) (SDM Vol. 3 §6.15 interrupt 19).
 import type { Cpu } from '../cpu';
 import type { DecodedInsn } from '../decoder';
-import { CpuFault, GP, NM, UD } from '../fault';
+import { CpuFault, GP, NM, UD, XM } from '../fault';
+import { ARITH, CF, PF, setArith, ZF } from '../flags';
+import { MX_PRE, SSEF } from '../float/sse-float';
 import { MXCSR_MASK, type FpuState } from '../fpu';
 import type { OpcodeForm } from '../isa/opcodes';
-import { CR0_EM, CR0_TS, CR4_OSFXSR } from '../state';
+import { CR0_EM, CR0_TS, CR4_OSFXSR, CR4_OSXMMEXCPT } from '../state';
 import type { Handler } from './common';
 
 /** The source operand of the instruction being executed (16 bytes), and its byte/word views. */
@@ -366,6 +372,164 @@ function movnti(c: Cpu, d: DecodedInsn): void {
   c.writeE(d, s, v, c.vHi);
 }
 
+// ---- floating point ----------------------------------------------------------------------
+
+/**
+ * After all elements are computed (flags in SSEF.flags): records the flags in MXCSR and raises
+ * #XM/#UD for an unmasked one (see the module comment); the caller then stores the results.
+ */
+function fpFinish(c: Cpu): void {
+  const f = c.fpu;
+  const flags = SSEF.flags;
+  const unmasked = flags & ~(f.mxcsr >> 7) & 0x3f;
+  if (unmasked === 0) { f.mxcsr |= flags; return; }
+  const pre = flags & MX_PRE;
+  f.mxcsr |= (pre & unmasked) !== 0 ? pre : flags;
+  const vector = (c.cr4 & CR4_OSXMMEXCPT) !== 0 ? XM : UD;
+  throw new CpuFault(vector, -1, `unmasked SIMD floating-point exception (MXCSR flags 0x${(flags & 0x3f).toString(16)})${vector === UD ? ' with CR4.OSXMMEXCPT=0' : ''}`);
+}
+
+/** Loads the source: a whole register or 16 aligned bytes (packed), or `size` bytes (scalar). */
+function fpSource(c: Cpu, d: DecodedInsn, size: number): void {
+  loadW(c, d, size, size === 16);
+}
+
+type Arith = 'add' | 'sub' | 'mul' | 'div' | 'sqrt' | 'min' | 'max';
+
+function compute(op: Arith, p: number): void {
+  switch (op) {
+    case 'add': SSEF.add(p, false); break;
+    case 'sub': SSEF.add(p, true); break;
+    case 'mul': SSEF.mul(p); break;
+    case 'div': SSEF.div(p); break;
+    case 'sqrt': SSEF.sqrt(p); break;
+    case 'min': SSEF.minMax(p, false); break;
+    case 'max': SSEF.minMax(p, true); break;
+  }
+}
+
+/**
+ * ADD/SUB/MUL/DIV/SQRT/MIN/MAX PS/PD/SS/SD (SDM Vol. 2): p = 24 (single) or 53 (double);
+ * scalar forms change only the low element (SQRT reads only the source).
+ */
+function fpArith(op: Arith, p: number, packed: boolean): Handler {
+  const lanes = packed ? (p === 24 ? 4 : 2) : 1;
+  const size = packed ? 16 : p === 24 ? 4 : 8;
+  return (c, d) => {
+    sseEnter(c);
+    fpSource(c, d, size);
+    const f = c.fpu, x = f.xmm, t = d.reg * 4;
+    SSEF.begin(f.mxcsr);
+    for (let k = 0; k < lanes; k++) {
+      // SQRT has one source (operand a); the others compute destination ∘ source.
+      if (p === 24) {
+        if (op === 'sqrt') SSEF.decode32(SSEF.a, T[k]); else { SSEF.decode32(SSEF.a, x[t + k]); SSEF.decode32(SSEF.b, T[k]); }
+        compute(op, p);
+        U[k] = SSEF.lo;
+      } else {
+        const j = 2 * k;
+        if (op === 'sqrt') SSEF.decode64(SSEF.a, T[j], T[j + 1]); else { SSEF.decode64(SSEF.a, x[t + j], x[t + j + 1]); SSEF.decode64(SSEF.b, T[j], T[j + 1]); }
+        compute(op, p);
+        U[j] = SSEF.lo; U[j + 1] = SSEF.hi;
+      }
+    }
+    fpFinish(c);
+    const n = p === 24 ? lanes : 2 * lanes;
+    for (let k = 0; k < n; k++) x[t + k] = U[k];
+  };
+}
+
+/** UCOMISS/UCOMISD/COMISS/COMISD (SDM Vol. 2): ZF PF CF from the relation, OF SF AF cleared. */
+function comis(p: number, signalQuiet: boolean): Handler {
+  return (c, d) => {
+    sseEnter(c);
+    fpSource(c, d, p === 24 ? 4 : 8);
+    const f = c.fpu, x = f.xmm, t = d.reg * 4;
+    SSEF.begin(f.mxcsr);
+    if (p === 24) { SSEF.decode32(SSEF.a, x[t]); SSEF.decode32(SSEF.b, T[0]); } else { SSEF.decode64(SSEF.a, x[t], x[t + 1]); SSEF.decode64(SSEF.b, T[0], T[1]); }
+    const rel = SSEF.relation(p, signalQuiet);
+    fpFinish(c);
+    setArith(c, ARITH, rel === 3 ? ZF | PF | CF : rel === 0 ? CF : rel === 1 ? ZF : 0);
+  };
+}
+
+/** CVTSI2SS/CVTSI2SD (SDM Vol. 2): a 32- or 64-bit (REX.W) signed integer into the low element. */
+function cvtsi2(p: number): Handler {
+  return (c, d) => {
+    sseEnter(c);
+    const size = d.opSize === 8 ? 8 : 4;
+    const v = c.readE(d, size);
+    const vHi = size === 8 ? c.vHi : v >> 31;
+    const f = c.fpu, x = f.xmm, t = d.reg * 4;
+    SSEF.begin(f.mxcsr);
+    SSEF.fromInt(v, vHi, p);
+    fpFinish(c);
+    x[t] = SSEF.lo;
+    if (p === 53) x[t + 1] = SSEF.hi;
+  };
+}
+
+/** CVTSS2SI/CVTSD2SI/CVTTSS2SI/CVTTSD2SI (SDM Vol. 2): the low element into a 32/64-bit register. */
+function cvt2si(p: number, truncate: boolean): Handler {
+  return (c, d) => {
+    sseEnter(c);
+    fpSource(c, d, p === 24 ? 4 : 8);
+    const size = d.opSize === 8 ? 8 : 4;
+    SSEF.begin(c.fpu.mxcsr);
+    if (p === 24) SSEF.decode32(SSEF.a, T[0]); else SSEF.decode64(SSEF.a, T[0], T[1]);
+    SSEF.toInt(size * 8, truncate);
+    fpFinish(c);
+    c.setReg(d.reg, size, d.rex, SSEF.lo, size === 8 ? SSEF.hi : 0);
+  };
+}
+
+/** CVTSS2SD (to = 53) and CVTSD2SS (to = 24): the low element; the rest of the destination stays. */
+function cvtScalar(to: number): Handler {
+  return (c, d) => {
+    sseEnter(c);
+    fpSource(c, d, to === 53 ? 4 : 8);
+    const f = c.fpu, x = f.xmm, t = d.reg * 4;
+    SSEF.begin(f.mxcsr);
+    if (to === 53) SSEF.decode32(SSEF.a, T[0]); else SSEF.decode64(SSEF.a, T[0], T[1]);
+    SSEF.convert(to);
+    fpFinish(c);
+    x[t] = SSEF.lo;
+    if (to === 53) x[t + 1] = SSEF.hi;
+  };
+}
+
+type PackedCvt = 'dq2ps' | 'ps2dq' | 'tps2dq' | 'ps2pd' | 'pd2ps' | 'dq2pd' | 'pd2dq' | 'tpd2dq';
+
+/**
+ * The packed conversions (SDM Vol. 2 CVTDQ2PS, CVTPS2DQ, CVTTPS2DQ, CVTPS2PD, CVTPD2PS,
+ * CVTDQ2PD, CVTPD2DQ, CVTTPD2DQ): from two doubles, the two results fill the low half and
+ * the high half is zeroed; to two doubles, the source is the low 64 bits (m64).
+ */
+function cvtPacked(kind: PackedCvt): Handler {
+  const toDouble = kind === 'ps2pd' || kind === 'dq2pd';
+  const fromDouble = kind === 'pd2ps' || kind === 'pd2dq' || kind === 'tpd2dq';
+  return (c, d) => {
+    sseEnter(c);
+    fpSource(c, d, toDouble ? 8 : 16);
+    const f = c.fpu, x = f.xmm, t = d.reg * 4;
+    SSEF.begin(f.mxcsr);
+    const lanes = toDouble || fromDouble ? 2 : 4;
+    for (let k = 0; k < lanes; k++) {
+      switch (kind) {
+        case 'dq2ps': SSEF.fromInt(T[k], T[k] >> 31, 24); U[k] = SSEF.lo; break;
+        case 'ps2dq': case 'tps2dq': SSEF.decode32(SSEF.a, T[k]); SSEF.toInt(32, kind === 'tps2dq'); U[k] = SSEF.lo; break;
+        case 'ps2pd': SSEF.decode32(SSEF.a, T[k]); SSEF.convert(53); U[2 * k] = SSEF.lo; U[2 * k + 1] = SSEF.hi; break;
+        case 'dq2pd': SSEF.fromInt(T[k], T[k] >> 31, 53); U[2 * k] = SSEF.lo; U[2 * k + 1] = SSEF.hi; break;
+        case 'pd2ps': SSEF.decode64(SSEF.a, T[2 * k], T[2 * k + 1]); SSEF.convert(24); U[k] = SSEF.lo; break;
+        default: SSEF.decode64(SSEF.a, T[2 * k], T[2 * k + 1]); SSEF.toInt(32, kind === 'tpd2dq'); U[k] = SSEF.lo; break;
+      }
+    }
+    fpFinish(c);
+    if (fromDouble) { U[2] = 0; U[3] = 0; }
+    x.set(U, t);
+  };
+}
+
 // ---- FXSAVE / FXRSTOR / LDMXCSR / STMXCSR ----------------------------------------------------
 
 /** #NM for FXSAVE/FXRSTOR (SDM Vol. 2 FXSAVE "Protected Mode Exceptions"). */
@@ -503,7 +667,24 @@ export function sseHandler(f: OpcodeForm): Handler | undefined {
     case 'fxrstor64': return fxrstor(true);
     case 'ldmxcsr': return ldmxcsr;
     case 'stmxcsr': return stmxcsr;
-    default:
+    case 'ucomiss': return comis(24, false);
+    case 'ucomisd': return comis(53, false);
+    case 'comiss': return comis(24, true);
+    case 'comisd': return comis(53, true);
+    case 'cvtsi2ss': return cvtsi2(24);
+    case 'cvtsi2sd': return cvtsi2(53);
+    case 'cvtss2si': return cvt2si(24, false);
+    case 'cvttss2si': return cvt2si(24, true);
+    case 'cvtsd2si': return cvt2si(53, false);
+    case 'cvttsd2si': return cvt2si(53, true);
+    case 'cvtss2sd': return cvtScalar(53);
+    case 'cvtsd2ss': return cvtScalar(24);
+    default: {
+      const arith = /^(add|sub|mul|div|sqrt|min|max)(p|s)(s|d)$/.exec(m);
+      if (arith) return fpArith(arith[1] as Arith, arith[3] === 's' ? 24 : 53, arith[2] === 'p');
+      const cvt = /^cvt(dq2ps|ps2dq|tps2dq|ps2pd|pd2ps|dq2pd|pd2dq|tpd2dq)$/.exec(m);
+      if (cvt) return cvtPacked(cvt[1] as PackedCvt);
+    }
       if (f.ops.length === 2 && f.ops[0] === 'Ux' && f.ops[1] === 'Ib') return shiftImm(m);
       return m in INT_OPS ? binary(INT_OPS[m]) : undefined;
   }

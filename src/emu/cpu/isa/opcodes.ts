@@ -333,6 +333,10 @@ function sseRows(): Row[] {
     ['ucomiss', '0F 2E /r', 'Vx,Wd', 'np'], ['ucomisd', '66 0F 2E /r', 'Vx,Wq'],
     ['comiss', '0F 2F /r', 'Vx,Wd', 'np'], ['comisd', '66 0F 2F /r', 'Vx,Wq'],
     ['cvtss2sd', 'F3 0F 5A /r', 'Vx,Wd'], ['cvtsd2ss', 'F2 0F 5A /r', 'Vx,Wq'],
+    // Packed conversions (SDM Vol. 2 CVTPS2PD, CVTPD2PS, CVTDQ2PS, CVTPS2DQ, CVTTPS2DQ, CVTTPD2DQ, CVTDQ2PD, CVTPD2DQ).
+    ['cvtps2pd', '0F 5A /r', 'Vx,Wq', 'np'], ['cvtpd2ps', '66 0F 5A /r', 'Vx,Wx'],
+    ['cvtdq2ps', '0F 5B /r', 'Vx,Wx', 'np'], ['cvtps2dq', '66 0F 5B /r', 'Vx,Wx'], ['cvttps2dq', 'F3 0F 5B /r', 'Vx,Wx'],
+    ['cvttpd2dq', '66 0F E6 /r', 'Vx,Wx'], ['cvtdq2pd', 'F3 0F E6 /r', 'Vx,Wq'], ['cvtpd2dq', 'F2 0F E6 /r', 'Vx,Wx'],
     // Logic on packed single/double (SDM Vol. 2 ANDPS.., XORPD).
     ['andps', '0F 54 /r', 'Vx,Wx', 'np'], ['andpd', '66 0F 54 /r', 'Vx,Wx'],
     ['andnps', '0F 55 /r', 'Vx,Wx', 'np'], ['andnpd', '66 0F 55 /r', 'Vx,Wx'],
