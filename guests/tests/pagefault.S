@@ -113,7 +113,7 @@ np_read:
 1:      expect_eq trap_error(%rip), $PF_P | PF_I, "executing an NX page: #PF, error code P|I"
         expect_eq trap_rip(%rip), $PG_NX, "RIP and CR2 are the NX page"
 
-        /* 13-16: reserved bits: bit 51 (above MAXPHYADDR), then bit 63 with EFER.NXE = 0.
+        /* 13-18: reserved bits: bit 51 and bit MAXPHYADDR, then bit 63 with EFER.NXE = 0.
          * The SDM's error code is P|RSVD (4.7: P is 1 for anything but a not-present entry);
          * QEMU 7.2 under TCG gives RSVD without P. So these checks mask P and RSVD and insist
          * on the other bits. */
@@ -128,6 +128,23 @@ np_read:
         andl    $~(PF_P | PF_RSVD), %eax
         expect_eq %rax, $0, "error code: a read from ring 0 (P|RSVD)"
         expect_eq trap_cr2(%rip), $PG_RSVD + 0x40, "CR2 = the address read"
+        /* Bit MAXPHYADDR, the lowest reserved address bit: read from CPUID.80000008H:EAX[7:0],
+         * because cores differ (SDM 4.5.4). */
+        movl    $0x80000008, %eax
+        cpuid
+        movzbl  %al, %ecx
+        movl    $1, %esi
+        shlq    %cl, %rsi
+        orq     $PG_RSVD | PTE_P | PTE_RW, %rsi
+        movq    $PG_RSVD, %rdi
+        call    set_pte
+        call    trap_clear
+        arm_fixup 1f
+        movq    PG_RSVD + 0x80, %rax
+1:      expect_eq trap_vector(%rip), $14, "PTE bit MAXPHYADDR (reserved) set: a read raises #PF"
+        movq    trap_error(%rip), %rax
+        andl    $~(PF_P | PF_RSVD), %eax
+        expect_eq %rax, $0, "error code: a read from ring 0 (P|RSVD)"
         movl    $MSR_EFER, %ecx
         rdmsr
         andl    $~EFER_NXE, %eax
@@ -142,7 +159,7 @@ np_read:
         andl    $~(PF_P | PF_RSVD), %eax
         expect_eq %rax, $PF_W, "XD bit with EFER.NXE=0 is reserved: a write faults (P|W|RSVD)"
 
-        /* 17-19: the CPU sets A on any access and D on a write (SDM Vol. 3A, 4.8). */
+        /* 19-21: the CPU sets A on any access and D on a write (SDM Vol. 3A, 4.8). */
         movq    $PG_AD, %rdi
         movq    $PG_AD | PTE_P | PTE_RW, %rsi
         call    set_pte

@@ -22,6 +22,8 @@ export interface SimdSequence {
   c1Undefined: boolean;
   /** Where FNSTSW stored a status word: offsets in the data page, -1 for AX. */
   statusWords: number[];
+  /** The status words (as in statusWords) stored while C1 was undefined. */
+  c1UndefinedWords: number[];
 }
 
 /** x87 instructions after which C1 is undefined, and those that define it (0, "rounded up", or the stack fault kind). */
@@ -254,15 +256,19 @@ export function generateSimdSequence(rng: Rng): SimdSequence {
   const body: string[] = [];
   const n = 1 + rng.int(6);
   let c1Undefined = false;
-  const statusWords: number[] = [];
+  const statusWords: number[] = [], c1UndefinedWords: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = one(rng);
     body.push(t);
     const sw = /^fnstsw (?:%ax|(-?)0x([0-9a-f]+)\(%r12\))$/.exec(t);
-    if (sw) statusWords.push(sw[2] === undefined ? -1 : 0x800 + (sw[1] ? -1 : 1) * parseInt(sw[2], 16));
+    if (sw) {
+      const at = sw[2] === undefined ? -1 : 0x800 + (sw[1] ? -1 : 1) * parseInt(sw[2], 16);
+      statusWords.push(at);
+      if (c1Undefined) c1UndefinedWords.push(at);
+    }
     if (C1_UNDEFINED.test(`${t} `)) c1Undefined = true;
     else if (C1_DEFINED.test(t)) c1Undefined = false;
   }
   const text = [`fxrstor64 -0x800(%${MB})`, ...body, `fxsave64 -0x600(%${MB})`].join('; ');
-  return { text, regs, mem: m, c1Undefined, statusWords };
+  return { text, regs, mem: m, c1Undefined, statusWords, c1UndefinedWords };
 }

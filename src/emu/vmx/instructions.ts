@@ -28,8 +28,8 @@ import { checkVmxonState } from './discovery';
 import { eptpProblem } from './ept';
 import { VMXERR } from './exit-reasons';
 import { vmxModeCheck } from './non-root';
-import { OFF } from './vmcs';
-import { LAUNCH_STATE_CLEAR, LAUNCH_STATE_LAUNCHED, VMCS_FIELDS, VMCS_LAUNCH_STATE_OFFSET, supportedFieldIndex } from './vmcs-fields';
+import { FIELD_16, FIELD_64, FIELD_CONTROL, FIELD_KIND, FIELD_READ_ONLY, OFF, fieldAccess } from './vmcs';
+import { LAUNCH_STATE_CLEAR, LAUNCH_STATE_LAUNCHED, VMCS_LAUNCH_STATE_OFFSET } from './vmcs-fields';
 import { vmEntry } from './vm-entry';
 import { invalidateEpt, invalidateVpid } from './translation-context';
 import { INVVPID_ALL_CONTEXT, INVVPID_INDIVIDUAL_ADDRESS, NO_EPT } from '../mmu/mmu';
@@ -166,16 +166,12 @@ function vmptrst(c: Cpu, d: DecodedInsn): void {
 function vmread(c: Cpu, d: DecodedInsn): void {
   const v = rootOperation(c, 'VMREAD');
   if (!v.hasCurrentVmcs) { failInvalid(c); return; }
-  const enc = regOperand(c, d.reg);
-  const i = supportedFieldIndex(enc, regHi);
-  if (i < 0) { fail(c, v, VMXERR.UNSUPPORTED_VMCS_COMPONENT); return; }
-  const f = VMCS_FIELDS[i];
+  const a = fieldAccess(regOperand(c, d.reg), regHi);
+  if (a === 0) { fail(c, v, VMXERR.UNSUPPORTED_VMCS_COMPONENT); return; }
   const m = v.vmcs;
-  let lo: number, hi = 0;
-  if ((enc & 1) !== 0) lo = m.r32(f.offset + 4);
-  else if (f.width === '16') lo = m.r16(f.offset);
-  else if (f.width === '32') lo = m.r32(f.offset);
-  else { lo = m.r32(f.offset); hi = m.r32(f.offset + 4); }
+  const o = a & 0xfff, kind = a & FIELD_KIND;
+  const lo = kind === FIELD_16 ? m.r16(o) : m.r32(o);
+  const hi = kind === FIELD_64 ? m.r32(o + 4) : 0;
   const size = c.long64 ? 8 : 4;
   if (d.mod === 3) c.setReg(d.rm, size, 0, lo, hi);
   else c.writeE(d, size, lo, hi);
@@ -189,15 +185,17 @@ function vmwrite(c: Cpu, d: DecodedInsn): void {
   const lo = c.readE(d, size);
   const hi = size === 8 ? c.vHi : 0;
   const enc = regOperand(c, d.reg);
-  const i = supportedFieldIndex(enc, regHi);
-  if (i < 0) { fail(c, v, VMXERR.UNSUPPORTED_VMCS_COMPONENT); return; }
-  const f = VMCS_FIELDS[i];
+  const a = fieldAccess(enc, regHi);
+  if (a === 0) { fail(c, v, VMXERR.UNSUPPORTED_VMCS_COMPONENT); return; }
   // IA32_VMX_MISC[29] = 0: the VM-exit information fields are read-only (SDM §30.3 VMWRITE).
-  if (f.readOnly) { fail(c, v, VMXERR.VMWRITE_READ_ONLY_VMCS_COMPONENT); return; }
-  if ((enc & 1) !== 0) v.vmcs.w32(f.offset + 4, lo);
-  else v.vmcs.writeField(f, lo, hi);
+  if ((a & FIELD_READ_ONLY) !== 0) { fail(c, v, VMXERR.VMWRITE_READ_ONLY_VMCS_COMPONENT); return; }
+  const m = v.vmcs;
+  const o = a & 0xfff, kind = a & FIELD_KIND;
+  if (kind === FIELD_16) m.w16(o, lo & 0xffff);
+  else if (kind === FIELD_64) m.w64(o, lo, hi);
+  else m.w32(o, lo); // 32-bit fields and the high dword of 64-bit ones
   v.checker.invalidate(enc);
-  if (f.area === 'control') v.controlsDirty = true;
+  if ((a & FIELD_CONTROL) !== 0) v.controlsDirty = true;
   succeed(c);
 }
 

@@ -40,6 +40,31 @@ export function offsetOfEncoding(encoding: number): number {
   return (encoding & ~0x7fff) === 0 ? OFFSET_BY_ENCODING[encoding] : -1;
 }
 
+/**
+ * What VMREAD and VMWRITE need of the field an encoding names, as one number (0: no supported
+ * field): the region offset (bits 11:0, the high dword's for a high access), the access
+ * (bits 14:12, FIELD_16 ... FIELD_HIGH), bit 15 read-only (VM-exit information), bit 16 a
+ * control field (VM-execution, exit or entry control). Typed arrays instead of the table's
+ * objects: one load per instruction.
+ */
+export const FIELD_16 = 1 << 12, FIELD_32 = 2 << 12, FIELD_64 = 3 << 12, FIELD_HIGH = 4 << 12;
+export const FIELD_KIND = 7 << 12, FIELD_READ_ONLY = 1 << 15, FIELD_CONTROL = 1 << 16;
+const ACCESS_BY_ENCODING: Int32Array = (() => {
+  const t = new Int32Array(0x8000);
+  for (const f of VMCS_FIELDS) {
+    if (!f.supported) continue;
+    const flags = (f.readOnly ? FIELD_READ_ONLY : 0) | (f.area === 'control' ? FIELD_CONTROL : 0);
+    t[f.encoding] = f.offset | flags | (f.width === '16' ? FIELD_16 : f.width === '32' ? FIELD_32 : FIELD_64);
+    if (f.width === '64') t[f.encoding | 1] = (f.offset + 4) | flags | FIELD_HIGH;
+  }
+  return t;
+})();
+
+/** fieldAccess of the VMREAD/VMWRITE operand (low, high halves of the register): 0 when unsupported (SDM §30.3). */
+export function fieldAccess(encodingLo: number, encodingHi: number): number {
+  return encodingHi === 0 && (encodingLo & ~0x7fff) === 0 ? ACCESS_BY_ENCODING[encodingLo] : 0;
+}
+
 /** Reads and writes physical memory for the VMX code, with the 4-GiB decode limit. */
 export class PhysAccess {
   constructor(readonly mem: PhysicalMemory) {}

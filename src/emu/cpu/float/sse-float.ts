@@ -321,18 +321,19 @@ export class SseFloat {
     if (this.nans(true, p)) return;
     const a = this.a, b = this.b;
     const neg = a.neg !== b.neg;
+    if (b.cls === ZERO) {
+      if (a.cls === ZERO) { this.indefinite(p); return; }
+      // Division by zero: ZE (a denormal dividend raises no DE, as the host CPU shows).
+      if (a.cls === FINITE) this.flags |= MX_ZE;
+      this.inf(neg, p);
+      return;
+    }
     this.checkDenormals(p, true);
     if (a.cls === INF) {
       if (b.cls === INF) this.indefinite(p); else this.inf(neg, p);
       return;
     }
     if (b.cls === INF) { this.zero(neg, p); return; }
-    if (b.cls === ZERO) {
-      if (a.cls === ZERO) { this.indefinite(p); return; }
-      this.flags |= MX_ZE;
-      this.inf(neg, p);
-      return;
-    }
     if (a.cls === ZERO) { this.zero(neg, p); return; }
     let q = a.m / b.m;
     const ph = twoProduct(q, b.m);
@@ -346,10 +347,11 @@ export class SseFloat {
   sqrt(p: number): void {
     if (this.nans(false, p)) return;
     const a = this.a;
-    this.checkDenormals(p, false);
     if (a.cls === ZERO) { this.zero(a.neg, p); return; }
+    // The square root of a negative number is invalid (IE alone, also for a denormal: no DE).
     if (a.neg) { this.indefinite(p); return; }
     if (a.cls === INF) { this.inf(false, p); return; }
+    this.checkDenormals(p, false);
     const odd = (a.e & 1) !== 0;
     const x = odd ? a.m * 2 : a.m;
     const s = Math.sqrt(x);
