@@ -81,6 +81,13 @@ export class FpuState {
     this.xmm.fill(0);
   }
 
+  /** Copies every architectural field of `o` (INIT keeps the x87 and SSE state: SDM Vol. 3 §9.1.1 Table 9-1). */
+  copyFrom(o: FpuState): void {
+    this.se.set(o.se); this.mant.set(o.mant); this.valid = o.valid; this.fsw = o.fsw; this.top = o.top; this.fcw = o.fcw;
+    this.fop = o.fop; this.fipLo = o.fipLo; this.fipHi = o.fipHi; this.fcs = o.fcs;
+    this.fdpLo = o.fdpLo; this.fdpHi = o.fdpHi; this.fds = o.fds; this.mxcsr = o.mxcsr; this.xmm.set(o.xmm);
+  }
+
   /** FNINIT (SDM Vol. 2 FINIT/FNINIT): FCW 037FH, FSW 0, all registers empty, pointers 0; data registers and MXCSR unchanged. */
   init(): void {
     this.fcw = 0x37f;

@@ -13,6 +13,7 @@
 // operation; a SIPI exits only from the guest's wait-for-SIPI state.
 import { Cpu } from '../cpu/cpu.js';
 import { getFlags, IF } from '../cpu/flags.js';
+import { FpuState } from '../cpu/fpu.js';
 import { MSR_FEATURE_CONTROL } from '../cpu/msrs.js';
 import { AR_P, AR_S, AR_TYPE_ACCESSED, AR_TYPE_CODE, AR_TYPE_RW, CS } from '../cpu/state.js';
 import type { InterruptHub } from '../devices/io-bus.js';
@@ -142,16 +143,19 @@ export class Processor {
 
   /**
    * INIT outside VMX operation (Table 9-1, INIT column): the registers as after RESET, except
-   * that the MSRs keep their values (IA32_FEATURE_CONTROL, PAT, SYSENTER, ...) and the TSC
-   * runs on; the local APIC resets all but its ID; the processor waits for a SIPI.
+   * that the MSRs keep their values (IA32_FEATURE_CONTROL, PAT, SYSENTER, ...), the x87/SSE
+   * state is unchanged and the TSC runs on; the local APIC resets all but its ID; the processor waits for a SIPI.
    */
   init(): void {
     const c = this.cpu;
     const lo = new Map(c.msrLo);
     const hi = new Map(c.msrHi);
+    const fpu = new FpuState();
+    fpu.copyFrom(c.fpu);
     c.reset();
     for (const [k, val] of lo) c.msrLo.set(k, val);
     for (const [k, val] of hi) c.msrHi.set(k, val);
+    c.fpu.copyFrom(fpu);
     this.lapic.initReset();
     c.waitForSipi = true;
   }

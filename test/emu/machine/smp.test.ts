@@ -50,8 +50,9 @@ describe('power-up, INIT and SIPI (SDM Vol. 3A 9.1, 9.4)', () => {
     expect(m.registers(2).instructions).toBe(0);
   });
 
-  it('INIT returns a running AP to wait-for-SIPI: registers as after RESET, MSRs and the APIC ID kept', () => {
+  it('INIT returns a running AP to wait-for-SIPI: registers as after RESET, MSRs, x87 state and the APIC ID kept', () => {
     const m = boot(`${APIC_ON}\n${ipiTo(1, INIT)}\n${ipiTo(1, SIPI)}\n${delay(3000)}\n${ipiTo(1, INIT)}\n1: jmp 1b`, `
+        fninit                          /* FCW 037FH; RESET would leave 0040H */
         movl    $0x174, %ecx            /* IA32_SYSENTER_CS */
         movl    $0x55, %eax
         xorl    %edx, %edx
@@ -66,6 +67,7 @@ describe('power-up, INIT and SIPI (SDM Vol. 3A 9.1, 9.4)', () => {
     expect(r.rip).toBe(0xfff0n);
     expect(r.segments.cs.selector).toBe(0xf000);
     expect(m.processors[1].cpu.msrLo.get(0x174)).toBe(0x55);
+    expect(m.processors[1].cpu.fpu.fcw).toBe(0x37f); // Table 9-1: the x87 FPU state is unchanged by INIT
     expect(m.board.lapics[1].snapshot().id >>> 24).toBe(1);
     expect(m.board.lapics[1].snapshot().svr).toBe(0xff);
   });
