@@ -178,7 +178,7 @@ setup_vmcs_config:
         movl    %eax, vmcs_config_cpu2(%rip)
 
         /* A 64-bit host; the guest's EFER saved and the host's loaded on every exit. */
-        movl    $VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER, %edi
+        movl    $VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER | LAB_EXIT_MIN, %edi
         xorl    %esi, %esi
         movl    $MSR_IA32_VMX_EXIT_CTLS, %edx
         leaq    name_exit(%rip), %rcx

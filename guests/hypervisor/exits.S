@@ -131,6 +131,9 @@ handle_cpuid:
         cmpl    $1, %esi
         jne     1f
         andl    $~CPUID_1_ECX_VMX, %ecx
+#ifdef LAB_VCPU_MIGRATION
+        andl    $0x00FFFFFF, %ebx               /* EBX[31:24], the initial APIC ID: vCPU 0's, */
+#endif                                          /* whichever pCPU runs it (guests/labs/vcpu-migration) */
 1:      movl    %eax, %eax
         movq    %rax, guest_regs + VCPU_RAX(%rip)
         movl    %ebx, %ebx
@@ -269,7 +272,9 @@ vmx_exit_handlers:
         exit_handler EXIT_REASON_LDTR_TR, handle_desc
 #endif
         exit_handler EXIT_REASON_EPT_VIOLATION, handle_ept_violation
-#ifdef LAB_PREEMPTION_TIMER
+#ifdef LAB_VCPU_MIGRATION
+        exit_handler EXIT_REASON_PREEMPTION_TIMER, handle_vcpu_preempted /* guests/labs/vcpu-migration */
+#elif defined(LAB_PREEMPTION_TIMER)
         exit_handler EXIT_REASON_PREEMPTION_TIMER, handle_preemption_timer /* guests/labs/preemption-timer */
 #endif
         .org    vmx_exit_handlers + EXIT_REASON_MAX * 8
@@ -281,6 +286,8 @@ hypercall_table:
         .quad   hc_ping, hc_putc, hc_exit               /* and guests/labs/jos-services' 10-12 */
         .quad   hc_enosys, hc_enosys, hc_enosys, hc_enosys, hc_enosys, hc_enosys, hc_enosys
         .quad   hc_memory_map, hc_read_sector, hc_write_sector
+#elif defined(LAB_VCPU_MIGRATION)
+        .quad   hc_ping, hc_putc, hc_exit, hc_host_cpuid /* and guests/labs/vcpu-migration's 3 */
 #else
         .quad   hc_ping, hc_putc, hc_exit
 #endif

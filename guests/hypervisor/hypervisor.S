@@ -56,6 +56,10 @@
 #ifdef LAB_JOS_SERVICES
 #include "../labs/jos-services/handler.S"
 #endif
+#ifdef LAB_VCPU_MIGRATION
+#include "../labs/vcpu-migration/pcpus.S"
+#include "../labs/vcpu-migration/scheduler.S"
+#endif
 
         .text
 kmain:
@@ -75,6 +79,9 @@ kmain:
 #endif
 #ifdef LAB_SYSCALL_INTERCEPT
         call    syscall_intercept_setup /* guests/labs/syscall-intercept */
+#endif
+#ifdef LAB_VCPU_MIGRATION
+        call    pcpus_start             /* guests/labs/vcpu-migration: the other pCPUs */
 #endif
         jmp     vmx_run                 /* from now on the VMM runs only on VM exits */
 

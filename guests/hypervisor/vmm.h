@@ -21,8 +21,11 @@
 #define HC_PING         0       /* -> RAX = HC_SIGNATURE: "a VMM is there" */
 #define HC_PUTC         1       /* RDI = a character for the console */
 #define HC_EXIT         2       /* RDI = a value: ends the run as the debug-exit port would */
+#define HC_HOST_CPUID   3       /* -> RAX = the APIC ID of the pCPU serving the call (lab k) */
 #ifdef LAB_JOS_SERVICES
 #define NR_HYPERCALLS   13      /* and 10-12, guests/labs/jos-services/handler.S */
+#elif defined(LAB_VCPU_MIGRATION)
+#define NR_HYPERCALLS   4       /* and HC_HOST_CPUID, guests/labs/vcpu-migration/scheduler.S */
 #else
 #define NR_HYPERCALLS   3
 #endif

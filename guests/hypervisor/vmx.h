@@ -91,6 +91,7 @@
 #define VM_EXIT_LOAD_IA32_PAT           (1 << 19)
 #define VM_EXIT_SAVE_IA32_EFER          (1 << 20)
 #define VM_EXIT_LOAD_IA32_EFER          (1 << 21)
+#define VM_EXIT_SAVE_VMX_PREEMPTION_TIMER (1 << 22)
 
 /* VM-entry controls (SDM 24.8.1). */
 #define VM_ENTRY_LOAD_DEBUG_CONTROLS    (1 << 2)

@@ -19,9 +19,18 @@
  *                          LGDT/LIDT/LLDT/LTR logged, then run by the guest itself (sensitive/)
  *   LAB_EXIT_STATS         exits and cycles per reason, told by CPUID 0x4FFFFFFC-F (exit-stats/)
  *   LAB_JOS_SERVICES       hypercalls 10-12: the memory map, disk sectors by ATA PIO (jos-services/)
+ *   LAB_VCPU_MIGRATION     `vmx-lab run --smp N`: the APs in VMX operation, the vCPU moved to the
+ *                          next pCPU at every preemption-timer exit (a slice: LAB_PREEMPTION_TIMER
+ *                          ticks), hypercall 3 HC_HOST_CPUID answers the pCPU (vcpu-migration/)
  */
 #ifndef GUESTS_LABS_HYPERVISOR_LABS_H
 #define GUESTS_LABS_HYPERVISOR_LABS_H
+
+/* Lab k's time slice is lab j's timer: 300000 ticks of 2^IA32_VMX_MISC[4:0] TSC cycles, 4.8 ms
+ * at VMX Lab's 2 GHz. */
+#if defined(LAB_VCPU_MIGRATION) && !defined(LAB_PREEMPTION_TIMER)
+#define LAB_PREEMPTION_TIMER 300000
+#endif
 
 #if defined(LAB_RDTSC_HANDLER) && !defined(LAB_RDTSC_EXITING)
 #define LAB_RDTSC_EXITING 1
@@ -39,6 +48,13 @@
 #endif
 /* Extra `min` bits of the primary processor-based controls (setup_vmcs_config, discover.S). */
 #define LAB_CPU_BASED_MIN (LAB_RDTSC_MIN | LAB_CR3_MIN)
+
+/* Extra `min` bits of the VM-exit controls: lab k's slice goes on across the other exits. */
+#ifdef LAB_VCPU_MIGRATION
+#define LAB_EXIT_MIN VM_EXIT_SAVE_VMX_PREEMPTION_TIMER
+#else
+#define LAB_EXIT_MIN 0
+#endif
 
 #ifdef LAB_DESC_EXITING
 #define LAB_SECONDARY_MIN SECONDARY_EXEC_DESC

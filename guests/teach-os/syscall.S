@@ -4,13 +4,20 @@
  *   SYS_HELLO (0)   prints "hello vmx <arg>"
  *   SYS_BYE   (1)   prints "goodbye vmx <arg>"
  *   SYS_EXIT  (2)   ends the run through isa-debug-exit with value <arg>
+ * With -DHOST_CPUID also 3 and 4, lab k's (../labs/vcpu-migration/host-cpuid.S).
  * SYSCALL leaves the user RIP in %rcx and RFLAGS in %r11, loads CS/SS from STAR[47:32] and
  * RIP from LSTAR, and clears the RFLAGS bits set in FMASK; it does not switch stacks.
  */
 #define SYS_HELLO  0
 #define SYS_BYE    1
 #define SYS_EXIT   2
+#ifdef HOST_CPUID
+#define SYS_HOST_CPUID 3        /* lab k (guests/labs/vcpu-migration/host-cpuid.S) */
+#define SYS_PRINT_CPUS 4
+#define NR_SYSCALLS 5
+#else
 #define NR_SYSCALLS 3
+#endif
 
         .text
 syscall_init:
@@ -92,6 +99,9 @@ sys_exit:
         .p2align 3
 syscall_table:
         .quad   sys_hello, sys_bye, sys_exit
+#ifdef HOST_CPUID
+        .quad   sys_host_cpuid, sys_print_cpus
+#endif
 msg_hello:      .asciz "hello vmx "
 msg_bye:        .asciz "goodbye vmx "
 msg_exit:       .asciz "teach-os: the user program exited; powering off"

@@ -21,7 +21,9 @@
 #ifdef JOS_SERVICES
 #include "../labs/jos-services/services.S"        /* lab f: the VMM's memory map and disk */
 #endif
-#ifdef USE_VMCALL
+#ifdef HOST_CPUID
+#include "../labs/vcpu-migration/host-cpuid.S"    /* lab k: which pCPU am I on? */
+#elif defined(USE_VMCALL)
 #include "../labs/hypercalls/user-program.S"      /* lab c: vmcall instead of syscall */
 #else
 #include "user-program.S"

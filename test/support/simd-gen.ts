@@ -28,7 +28,7 @@ export interface SimdSequence {
 
 /** x87 instructions after which C1 is undefined, and those that define it (0, "rounded up", or the stack fault kind). */
 const C1_UNDEFINED = /^(ffree|ffreep|fnclex|fnop|fwait|fnstsw|fnstcw) /;
-const C1_DEFINED = /^(fld|fst|fist|fxch|fchs|fabs|fincstp|fdecstp|fninit)/;
+const C1_DEFINED = /^(fld|fst|fist|fxch|fchs|fabs|fincstp|fdecstp|fninit|fi?(add|sub|mul|div)|fi?u?com[^i]|fi?u?com$|fsqrt|frndint|fscale|fxtract|fprem|ftst|fxam)/;
 
 /**
  * Bytes of the output image the test compares: FCW, FSW, abridged FTW (0-4), MXCSR (24-27),
@@ -181,8 +181,32 @@ function fpOne(rng: Rng): string {
   }
 }
 
+const X87_ARITH = ['add', 'sub', 'subr', 'mul', 'div', 'divr'];
+const X87_FCMOV = ['fcmovb', 'fcmove', 'fcmovbe', 'fcmovu', 'fcmovnb', 'fcmovne', 'fcmovnbe', 'fcmovnu'];
+
+/** x87 arithmetic and compares (every form: memory, integer, ST(i), popping). */
+function x87One(rng: Rng): string {
+  const op = rng.pick(X87_ARITH);
+  switch (rng.int(10)) {
+    case 0: return `f${op}${rng.pick(['s', 'l'])} ${mem(rng, false)}`;
+    case 1: return `fi${op}${rng.pick(['s', 'l'])} ${mem(rng, false)}`;
+    case 2: return rng.chance(0.5) ? `f${op} ${st(rng)},%st` : `f${op}${rng.pick(['', 'p'])} %st,${st(rng)}`;
+    case 3: return rng.chance(0.5)
+      ? `${rng.pick(['fcom', 'fcomp'])}${rng.pick(['s', 'l'])} ${mem(rng, false)}; fnstsw %ax`
+      : `${rng.pick(['ficom', 'ficomp'])}${rng.pick(['s', 'l'])} ${mem(rng, false)}; fnstsw %ax`;
+    case 4: return `${rng.pick(['fcom', 'fcomp', 'fucom', 'fucomp'])} ${st(rng)}; fnstsw %ax`;
+    case 5: return `${rng.pick(['fcompp', 'fucompp', 'ftst', 'fxam'])}; fnstsw %ax`;
+    // LAHF + SETO: the six arithmetic flags into RAX.
+    case 6: return `${rng.pick(['fcomi', 'fcomip', 'fucomi', 'fucomip'])} ${st(rng)},%st; lahf; seto %al`;
+    case 7: return rng.pick(['fsqrt', 'frndint', 'fscale', 'fxtract', 'fprem', 'fprem1']);
+    case 8: return `${rng.pick(['cmp %ecx,%edx', 'test %eax,%ebx', 'ucomisd %xmm1,%xmm2'])}; ${rng.pick(X87_FCMOV)} ${st(rng)},%st`;
+    default: return `f${op}p %st,${st(rng)}`;
+  }
+}
+
 function one(rng: Rng): string {
-  if (rng.chance(0.4)) return fpOne(rng);
+  if (rng.chance(0.3)) return fpOne(rng);
+  if (rng.chance(0.35)) return x87One(rng);
   switch (rng.int(16)) {
     case 0: case 1: return `${rng.pick(X87_LOADS)} ${mem(rng, false)}`;
     case 2: case 3: return `${rng.pick(X87_STORES)} ${mem(rng, false)}`;
@@ -235,15 +259,22 @@ export function generateSimdSequence(rng: Rng): SimdSequence {
     }
   }
   // Input FXSAVE image: exceptions masked (FNINIT's), random rounding, TOP, tags and registers.
-  const fcw = 0x037f | (rng.int(4) << 10);
+  // FCW: precision 24/53/64 bits, any rounding; sometimes unmasked exceptions.
+  const fcw = (rng.chance(0.85) ? 0x7f : 0x40 | rng.int(64)) | (rng.pick([0, 2, 3, 3]) << 8) | (rng.int(4) << 10);
   dv.setUint16(0, fcw, true);
   dv.setUint16(2, rng.int(8) << 11, true);
   m[4] = rng.chance(0.3) ? 0xff : rng.int(256);
   // MXCSR: random rounding; often FTZ and DAZ, some raised flags, sometimes unmasked exceptions.
   const masks = rng.chance(0.75) ? 0x3f : rng.int(64);
   dv.setUint32(24, (masks << 7) | (rng.int(4) << 13) | (rng.chance(0.3) ? 0x8000 : 0) | (rng.chance(0.3) ? 0x40 : 0) | (rng.chance(0.3) ? rng.int(64) : 0), true);
+  const regs80: [number, number, number][] = [];
   for (let i = 0; i < 8; i++) {
-    const [se, hi, lo] = ext(rng);
+    // Some registers repeat another one, nudged by one unit in the last place or negated,
+    // so that compares meet equal values and subtractions cancel.
+    let [se, hi, lo] = i > 0 && rng.chance(0.35) ? regs80[rng.int(i)] : ext(rng);
+    if (rng.chance(0.3)) lo = (lo + rng.int(3) - 1) >>> 0;
+    if (rng.chance(0.2)) se ^= 0x8000;
+    regs80.push([se, hi, lo]);
     dv.setUint32(32 + 16 * i, lo >>> 0, true);
     dv.setUint32(36 + 16 * i, hi >>> 0, true);
     dv.setUint16(40 + 16 * i, se, true);
@@ -258,16 +289,18 @@ export function generateSimdSequence(rng: Rng): SimdSequence {
   let c1Undefined = false;
   const statusWords: number[] = [], c1UndefinedWords: number[] = [];
   for (let i = 0; i < n; i++) {
-    const t = one(rng);
-    body.push(t);
-    const sw = /^fnstsw (?:%ax|(-?)0x([0-9a-f]+)\(%r12\))$/.exec(t);
-    if (sw) {
-      const at = sw[2] === undefined ? -1 : 0x800 + (sw[1] ? -1 : 1) * parseInt(sw[2], 16);
-      statusWords.push(at);
-      if (c1Undefined) c1UndefinedWords.push(at);
+    const item = one(rng);
+    body.push(item);
+    for (const t of item.split('; ')) {
+      const sw = /^fnstsw (?:%ax|(-?)0x([0-9a-f]+)\(%r12\))$/.exec(t);
+      if (sw) {
+        const at = sw[2] === undefined ? -1 : 0x800 + (sw[1] ? -1 : 1) * parseInt(sw[2], 16);
+        statusWords.push(at);
+        if (c1Undefined) c1UndefinedWords.push(at);
+      }
+      if (C1_UNDEFINED.test(`${t} `)) c1Undefined = true;
+      else if (C1_DEFINED.test(t)) c1Undefined = false;
     }
-    if (C1_UNDEFINED.test(`${t} `)) c1Undefined = true;
-    else if (C1_DEFINED.test(t)) c1Undefined = false;
   }
   const text = [`fxrstor64 -0x800(%${MB})`, ...body, `fxsave64 -0x600(%${MB})`].join('; ');
   return { text, regs, mem: m, c1Undefined, statusWords, c1UndefinedWords };

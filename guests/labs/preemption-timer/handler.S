@@ -22,6 +22,7 @@ preemption_timer_setup:
         vmwl    VMX_PREEMPTION_TIMER_VALUE, LAB_PREEMPTION_TIMER
         ret
 
+#ifndef LAB_VCPU_MIGRATION      /* lab k's scheduler takes the exits instead (vcpu-migration/) */
 /* Reason 52 is not caused by an instruction: GUEST_RIP already points where the guest goes
  * on, so nothing is skipped. */
 handle_preemption_timer:
@@ -58,3 +59,4 @@ handle_preemption_timer:
 timer_exits:    .skip   8
 heartbeats:     .skip   8
         .text
+#endif

@@ -8,7 +8,8 @@
 // keeps the architectural TLB) and caches the page when it is plain RAM. Pages that are MMIO,
 // absent, hold decoded code (for writes) or an enabled data breakpoint (debug-registers.ts) are
 // never cached, so every such access takes the slow path through PhysicalMemory (device
-// dispatch, code-write notification) or the breakpoint check. The cache is a
+// dispatch, code-write notification) or the breakpoint check. While alignment checking is on
+// (alignment.ts) nothing is cached and the slow paths check every access. The cache is a
 // subset of the MMU's TLB: it is flushed whenever the CPU asks the MMU to flush anything, and
 // on a CPL change (entries are filled for one privilege level). The MMU tags its TLB with VMX
 // translation contexts (mmu.ts); the CPU keeps one set of arrays (a bank) per context it
@@ -18,6 +19,7 @@
 // Linear addresses travel as int32 halves (lo, hi); in 16/32-bit modes hi is always 0.
 import type { PhysicalMemory } from '../memory/physical-memory';
 import { REG_RIP, type DecodedInsn } from './decoder';
+import { alignmentArmed, alignmentFault } from './alignment';
 import { CpuFault, GP, PF_VEC, SS_VEC } from './fault';
 import { CpuState, DS, FS, SS, AR_TYPE_CODE, AR_TYPE_RW, AR_TYPE_EC, AR_UNUSABLE, AR_DB } from './state';
 import { ACC_READ, ACC_WRITE, type Translator } from './translator';
@@ -95,6 +97,11 @@ export class CpuMemory extends CpuState {
    * instruction boundary (SDM Vol. 3A §6.6, §10.6.1), not at the end of the slice.
    */
   attention = false;
+  /**
+   * Alignment checking is on (CR0.AM, RFLAGS.AC, CPL 3: alignment.ts): the software TLB caches
+   * nothing, and the slow paths raise #AC for a misaligned access.
+   */
+  alignCheck = false;
 
   /** The current bank, and its arrays as fields for the hot paths. */
   private bank = new SoftTlbBank();
@@ -172,6 +179,16 @@ export class CpuMemory extends CpuState {
     this.seenInvalidations = this.mmu.tlbInvalidations;
   }
 
+  /**
+   * CPL, CR0 or RFLAGS.AC may have changed: recomputes `alignCheck`. Turning it on drops every
+   * cached page (they were filled unchecked); it caches nothing while on.
+   */
+  updateAlignmentCheck(): void {
+    const armed = alignmentArmed(this);
+    if (armed && !this.alignCheck) this.flushSoftTlb();
+    this.alignCheck = armed;
+  }
+
   /** The CPL changed: the current bank's pages were cached for the old one (other banks remember theirs). */
   protected cplChanged(): void {
     this.fetchRipBase = NaN;
@@ -238,6 +255,7 @@ export class CpuMemory extends CpuState {
       this.vHi = p[o + 4] | (p[o + 5] << 8) | (p[o + 6] << 16) | (p[o + 7] << 24);
       return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
     }
+    if (this.alignCheck && (lo & 7) !== 0) throw alignmentFault(lo, hi, 8);
     if ((lo & 0xfff) <= 4088) {
       const phys = this.fillRead(lo, hi, 8);
       if (phys < 0) return this.rd64(lo, hi);
@@ -267,6 +285,7 @@ export class CpuMemory extends CpuState {
   }
 
   private rdSlow(lo: number, hi: number, size: number): number {
+    if (this.alignCheck && (lo & (size - 1)) !== 0) throw alignmentFault(lo, hi, size);
     if ((lo & 0xfff) + size > 4096) return this.rdBytes(lo, hi, size);
     const phys = this.fillRead(lo, hi, size);
     if (phys < 0) return this.rdSize(lo, hi, size);
@@ -278,14 +297,15 @@ export class CpuMemory extends CpuState {
   /**
    * Translates for a read of `size` bytes and caches the page when it is RAM; returns -1 when
    * the page was cached (the caller retries the fast path), else the physical address to
-   * access directly. Pages holding an enabled data breakpoint are never cached (debug-registers.ts).
+   * access directly. Pages holding an enabled data breakpoint are never cached (debug-registers.ts),
+   * nor any page while alignment checking is on.
    */
   private fillRead(lo: number, hi: number, size: number): number {
     const phys = this.translate(lo, hi, ACC_READ, this.cpl);
     if (phys >= TWO32) return phys;
     if (this.debug.watchCount !== 0 && this.debug.watchAccess(lo, hi, size, false, this.long64)) { this.attention = true; return phys; }
     const page = this.mem.pageForRead(Math.floor(phys / 4096));
-    if (page === undefined) return phys;
+    if (page === undefined || this.alignCheck) return phys;
     const i = (lo >>> 12) & TLB_MASK;
     this.rTagLo[i] = lo & -4096;
     this.rTagHi[i] = hi;
@@ -335,6 +355,7 @@ export class CpuMemory extends CpuState {
       p[o + 4] = vHi; p[o + 5] = vHi >> 8; p[o + 6] = vHi >> 16; p[o + 7] = vHi >> 24;
       return;
     }
+    if (this.alignCheck && (lo & 7) !== 0) throw alignmentFault(lo, hi, 8);
     if (o > 4088) this.probeWrite((lo + 8 - 1) | 0, this.carryHi(lo, hi, 7));
     this.wr32(lo, hi, v);
     this.wr32((lo + 4) | 0, this.carryHi(lo, hi, 4), vHi);
@@ -355,6 +376,7 @@ export class CpuMemory extends CpuState {
   }
 
   private wrSlow(lo: number, hi: number, size: number, v: number): void {
+    if (this.alignCheck && (lo & (size - 1)) !== 0) throw alignmentFault(lo, hi, size);
     if ((lo & 0xfff) + size > 4096) {
       // Both pages must be writable before any byte lands (the write is all or nothing).
       this.probeWrite((lo + size - 1) | 0, this.carryHi(lo, hi, size - 1));
@@ -368,9 +390,9 @@ export class CpuMemory extends CpuState {
     const watched = this.debug.watchCount !== 0 && this.debug.watchAccess(lo, hi, size, true, this.long64);
     const page = watched ? undefined : this.mem.pageForWrite(pfn);
     const m = this.mem;
-    if (page === undefined) {
+    if (page === undefined || this.alignCheck) {
       if (size === 1) m.write8(phys, v); else if (size === 2) m.write16(phys, v); else m.write32(phys, v);
-      this.attention = true; // MMIO, a code page (interrupt state may have changed) or a data breakpoint
+      if (page === undefined) this.attention = true; // MMIO, a code page (interrupt state may have changed) or a data breakpoint
       return;
     }
     const i = (lo >>> 12) & TLB_MASK;

@@ -270,6 +270,7 @@ export class Cpu extends CpuMemory {
     this.stackSize = this.long64 ? 8 : (this.segAr[SS] & AR_DB) !== 0 && this.mode !== MODE_V8086 ? 4 : 2;
     if (this.cpl !== oldCpl) this.cplChanged();
     this.fetchRipBase = NaN;
+    this.updateAlignmentCheck(); // CPL or CR0.AM may have changed (alignment.ts)
   }
 
   /**
@@ -470,6 +471,7 @@ export class Cpu extends CpuMemory {
     const limit = this.icount + budget;
     this.attention = true;
     this.syncSoftTlb(); // the debugger or VMX code may have flushed the MMU between slices
+    this.updateAlignmentCheck(); // tools may have edited RFLAGS.AC between slices
     if (this.breakpoints.size !== 0 || this.breakpointViewOf !== undefined) {
       // Breakpoints may have changed since the last run: look at the page again.
       this.breakpointViewOf = undefined;
@@ -546,6 +548,7 @@ export class Cpu extends CpuMemory {
   private service(): StopReason | undefined {
     this.attention = false;
     this.attentionAt = Infinity;
+    if (!this.alignCheck) this.updateAlignmentCheck(); // an instruction may have suspended it (alignment.ts checkItemAlignment)
     if (this.stopRequested) {
       this.stopRequested = false;
       return 'stop';

@@ -134,11 +134,6 @@ export class Mmu {
     return this.generation;
   }
 
-  /** The current translation context: its VPID and EP4TA (NO_EPT without EPT). */
-  get context(): { readonly vpid: number; readonly ep4ta: number } {
-    return this.current;
-  }
-
   /**
    * A number naming the current translation context, never reused for another: caches in
    * front of translate() may keep one set of entries per context (the CPU's software TLB

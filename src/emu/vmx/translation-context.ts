@@ -28,10 +28,10 @@ import type { Vmx } from './vmx';
 /** VM entry (SDM §26.3.2.5): the guest's context, after its CR0/CR3/CR4/EFER were loaded; `pdptes` as in Mmu.selectContext. */
 export function enterGuestContext(v: Vmx, c: Cpu, pdptes: Int32Array | undefined): void {
   const ept = (v.proc2 & SEC_EPT) !== 0;
-  const mmu = c.mmu;
-  if (!(mmu instanceof Mmu)) {
+  const mmu = v.mmu;
+  if (mmu === undefined) {
     setNested(c, ept ? v.ept : null);
-    mmu.flushAll();
+    c.mmu.flushAll();
     c.pagingChanged(true, pdptes);
     return;
   }
@@ -43,10 +43,10 @@ export function enterGuestContext(v: Vmx, c: Cpu, pdptes: Int32Array | undefined
 
 /** VM exit (SDM §27.5.5): the VMM's context (VPID 0, no EPT), after the host's CR0/CR3/CR4/EFER were loaded. */
 export function enterHostContext(v: Vmx, c: Cpu): void {
-  const mmu = c.mmu;
-  if (!(mmu instanceof Mmu)) {
+  const mmu = v.mmu;
+  if (mmu === undefined) {
     setNested(c, null);
-    mmu.flushAll();
+    c.mmu.flushAll();
     c.pagingChanged(true);
     return;
   }
@@ -61,8 +61,8 @@ export function enterHostContext(v: Vmx, c: Cpu): void {
  * mappings of its EP4TA become current; the PDPTE registers keep their values.
  */
 export function switchEptContext(v: Vmx, c: Cpu): void {
-  const mmu = c.mmu;
-  if (!(mmu instanceof Mmu)) {
+  const mmu = v.mmu;
+  if (mmu === undefined) {
     setNested(c, v.ept);
     c.translationsChanged();
     return;

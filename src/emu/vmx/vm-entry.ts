@@ -214,7 +214,8 @@ export function vmEntry(v: Vmx, launch: boolean): number {
     v.controlsDirty = false;
   }
   loadGuestState(v, c);
-  const failed = loadMsrList(v, c, m.rNum(O.VM_ENTRY_MSR_LOAD_ADDR), m.r32(O.VM_ENTRY_MSR_LOAD_COUNT) >>> 0);
+  const msrCount = m.r32(O.VM_ENTRY_MSR_LOAD_COUNT) >>> 0;
+  const failed = msrCount === 0 ? 0 : loadMsrList(v, c, m.rNum(O.VM_ENTRY_MSR_LOAD_ADDR), msrCount);
   if (failed !== 0) {
     const message = `VM entry failed: MSR loading (SDM 26.4): entry ${failed} of the VM-entry MSR-load area (VM_ENTRY_MSR_LOAD_ADDR) cannot be loaded`;
     v.lastEntryFailure = { failure: undefined, message, icount: c.icount };

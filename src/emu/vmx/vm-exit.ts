@@ -276,14 +276,15 @@ export function vmExit(v: Vmx, reason: number, entryFailure = false, message?: s
     const saved = saveGuestState(v, c, reason);
     if (v.entryHadExtras || (saved & SAVED_CHANGED) !== 0) v.checker.invalidate();
     else if ((saved & SAVED_RIP) !== 0) v.checker.invalidate(GUEST_RIP_ENCODING);
-    if (!storeMsrs(v, c)) abort = 1;
+    if (m.r32(O.VM_EXIT_MSR_STORE_COUNT) !== 0 && !storeMsrs(v, c)) abort = 1; // the usual empty list costs no call
   }
   const guestRip = c.rip;
   v.timerDeadline = Infinity;
   loadHostState(v, c);
   leaveNonRoot(v, c);
   if (abort === 0) {
-    const failed = loadMsrList(v, c, m.rNum(O.VM_EXIT_MSR_LOAD_ADDR), m.r32(O.VM_EXIT_MSR_LOAD_COUNT) >>> 0);
+    const count = m.r32(O.VM_EXIT_MSR_LOAD_COUNT) >>> 0;
+    const failed = count === 0 ? 0 : loadMsrList(v, c, m.rNum(O.VM_EXIT_MSR_LOAD_ADDR), count);
     if (failed !== 0) abort = 4;
   }
   const basic = reason & 0xffff;

@@ -14,6 +14,7 @@ import type { Cpu, TscSource } from '../cpu/cpu';
 import type { Handler } from '../cpu/handlers/index';
 import { VmEntryChecker, type EntryCheckFailure } from './entry-checks';
 import { CurrentVmcs } from './vmcs';
+import { Mmu } from '../mmu/mmu';
 import { TransitionMsrs } from './transition-msrs';
 import { EptTranslator, setNested } from './ept';
 import { buildNonRootHandlers, makeEventFilter, makeService, tripleFaultExit } from './non-root';
@@ -60,6 +61,8 @@ export class Vmx {
   /** Physical address of the VMXON region; -1 outside VMX operation. */
   vmxonPtr = -1;
   readonly vmcs: CurrentVmcs;
+  /** The CPU's MMU when it is ours (VPID/EP4TA-tagged contexts, translation-context.ts), else undefined. */
+  readonly mmu: Mmu | undefined;
   readonly checker = new VmEntryChecker();
   readonly ept: EptTranslator;
   /** The root dispatch array (what the CPU runs outside non-root operation). */
@@ -183,6 +186,7 @@ export class Vmx {
 
   constructor(readonly cpu: Cpu) {
     this.vmcs = new CurrentVmcs(cpu.mem);
+    this.mmu = cpu.mmu instanceof Mmu ? cpu.mmu : undefined;
     this.ept = new EptTranslator(this);
     this.rootHandlers = cpu.handlers;
     this.nonRootHandlers = buildNonRootHandlers(this, this.rootHandlers);

@@ -12,8 +12,8 @@ import type { MachineStop } from '../../../src/emu/machine';
 const SEC_EPT = 1 << 1, SEC_VPID = 1 << 5;
 /** The guest's own 4-level tables (2-MiB pages identity-mapping the first GiB but one). */
 const GPML4 = 0x430000, GPDPT = 0x431000, GPD = 0x432000;
-/** The guest reads linear 0xa00000 (PDE 5) and 0x800000 (PDE 4); each maps one of two frames. */
-const LIN = 0xa00000, LIN2 = 0x800000;
+/** The guest reads linear LIN = 0xa00000 (PDE 5) and 0x800000 (PDE 4); each maps one of two frames. */
+const LIN = 0xa00000;
 const OLD = 0xc00000, NEW = 0xe00000, OLD2 = 0x1000000, NEW2 = 0x1200000;
 const PDE_LARGE = 0x87, PDE_G = 0x100;
 const DESC = SCRATCH + 0x40;

@@ -19,6 +19,7 @@ import {
   CS, DS, EFER_LMA, EFER_LME, EFER_SCE, ES, FS, GS, LDTR, MODE_LONG64, MODE_REAL, MODE_V8086, SS, TR,
 } from '../state';
 import { readDebugRegister, writeDebugRegister } from '../debug';
+import { checkItemAlignment } from '../alignment';
 import { requireCpl0 } from './misc';
 import type { Handler } from './common';
 
@@ -41,6 +42,7 @@ export function loadFlags(c: Cpu, v: number, size: number, cpl: number, iret: bo
   c.flagsVal = ((old & ~mask) | (v & mask) | 2) & ~(iret ? 0 : RF);
   // IF: interrupts may be deliverable; TF, RF: the run loop switches to or from its debug loop (cpu.ts).
   if (((c.flagsVal ^ old) & (IF | TF | RF)) !== 0) c.checkInterrupts();
+  if (((c.flagsVal ^ old) & AC) !== 0) c.updateAlignmentCheck(); // #AC checking (alignment.ts)
 }
 
 function pushf(c: Cpu, d: DecodedInsn): void {
@@ -181,6 +183,7 @@ function storeDtr(c: Cpu, d: DecodedInsn, idt: boolean): void {
   c.ea(d, c.long64 ? 10 : 6, true);
   const lo = c.linLo, hi = c.linHi;
   const base = idt ? c.idtrBase : c.gdtrBase;
+  checkItemAlignment(c, lo, hi, 4); // one item aligned to 4, not a word and a dword checked apart (SDM Vol. 3A Table 6-7)
   c.wr16(lo, hi, idt ? c.idtrLimit : c.gdtrLimit);
   if (c.long64) c.wr64((lo + 2) | 0, hi, base | 0, Math.floor(base / TWO32) | 0);
   else c.wr32((lo + 2) | 0, hi, base | 0);

@@ -2,9 +2,14 @@
 // FNINIT FNCLEX FNOP FWAIT FNSTSW FNSTCW FLDCW FNSTENV FLDENV FNSAVE FRSTOR FFREE FFREEP
 // FINCSTP FDECSTP, FLD/FST/FSTP (m32, m64, m80, ST(i)), FILD/FIST/FISTP/FISTTP (m16, m32,
 // m64), the constants FLD1 FLDZ FLDPI FLDL2E FLDL2T FLDLG2 FLDLN2, FXCH, FCHS, FABS.
-// Conversions are exact (src/emu/cpu/fpu.ts). Arithmetic, compares, transcendental and BCD
-// forms are in the table (so they assemble and disassemble) but have no handler here: they
-// raise #UD "... is not emulated" (handlers/index.ts), never a wrong result.
+// Conversions are exact (src/emu/cpu/fpu.ts). Arithmetic: FADD FSUB FSUBR FMUL FDIV FDIVR
+// (register, memory, integer and popping forms), FSQRT, FRNDINT, FSCALE, FXTRACT, FPREM,
+// FPREM1, the compares FCOM FCOMP FCOMPP FUCOM FUCOMP FUCOMPP FICOM FICOMP FCOMI FCOMIP
+// FUCOMI FUCOMIP FTST, FXAM and FCMOVcc, bit-exact through src/emu/cpu/float/ext-float.ts.
+// The transcendental instructions (FSIN FCOS FSINCOS FPTAN FPATAN F2XM1 FYL2X FYL2XP1) give
+// vendor-specific results beyond the last bit and the BCD forms are rare: they stay in the
+// table without a handler and raise #UD "... is not emulated" (handlers/index.ts), never a
+// wrong result.
 //
 // Device-not-available and pending exceptions (SDM Vol. 3 §2.5 Table 2-2; Vol. 1 §8.7):
 // - every x87 escape instruction raises #NM when CR0.EM or CR0.TS is set; FWAIT/WAIT when
@@ -18,8 +23,10 @@
 import type { Cpu } from '../cpu';
 import type { DecodedInsn } from '../decoder';
 import { CpuFault, MF, NM } from '../fault';
+import { ARITH, CF, PF, setArith, testCC, ZF } from '../flags';
+import { X_INF, X_QNAN, X_SNAN, X_UNSUPPORTED, X_ZERO, XF, type XOperand } from '../float/ext-float';
 import {
-  FCW_MASKS, FSW_C1, FSW_ES, FSW_IE, FSW_PE, FSW_SF, RC_NEAREST, RC_UP, type FpuState,
+  FCW_MASKS, FSW_C0, FSW_C1, FSW_C2, FSW_C3, FSW_DE, FSW_ES, FSW_IE, FSW_OE, FSW_PE, FSW_SF, FSW_UE, FSW_ZE, RC_NEAREST, RC_UP, type FpuState,
 } from '../fpu';
 import type { OpcodeForm } from '../isa/opcodes';
 import { CR0_EM, CR0_MP, CR0_NE, CR0_TS, CS, DS, MODE_REAL, MODE_V8086, SS } from '../state';
@@ -189,7 +196,9 @@ function fstMem(c: Cpu, d: DecodedInsn, kind: 'single' | 'double' | 'ext' | 'i16
     exc = f.exc;
     rLo = f.rLo; rHi = f.rHi; rSe = f.rSe;
   }
-  // An unmasked #P still stores the rounded result (§4.9.1.6); the others store nothing.
+  // An unmasked #P still stores the rounded result (§4.9.1.6); the others store nothing, and
+  // with an unmasked #O or #U no PE is reported either (as the host CPU shows).
+  if ((exc & ~f.fcw & (FSW_OE | FSW_UE)) !== 0) exc &= ~(FSW_PE | FSW_C1);
   const ok = report(f, exc);
   if (!ok && (exc & ~f.fcw & FCW_MASKS & ~FSW_PE) !== 0) return;
   switch (kind) {
@@ -255,6 +264,290 @@ function signOp(abs: boolean): Handler {
     f.se[r] = abs ? f.se[r] & 0x7fff : f.se[r] ^ 0x8000;
   };
 }
+
+// ---- arithmetic ------------------------------------------------------------------------------
+
+/** Pre-computation exceptions: unmasked, they leave the destination and the stack alone (SDM Vol. 1 §8.5). */
+const PRE = FSW_IE | FSW_DE | FSW_ZE;
+
+/**
+ * Records XF.exc in FSW; true when the result may be stored. An unmasked pre-computation
+ * exception (IE, DE, ZE) stops the operation: only those flags are recorded (no PE, UE, OE
+ * from a result that is not delivered) and the destination and stack stay as they were.
+ */
+function deliver(f: FpuState): boolean {
+  if ((XF.exc & ~f.fcw & PRE) !== 0) { report(f, XF.exc & PRE); return false; }
+  report(f, XF.exc);
+  return true;
+}
+
+/** Decodes ST(i) into `o`. */
+function decodeSt(f: FpuState, o: XOperand, i: number): void {
+  const r = f.phys(i);
+  XF.decode(o, f.se[r], f.mant[2 * r + 1], f.mant[2 * r]);
+}
+
+type MemKind = 'single' | 'double' | 'i32' | 'i16';
+
+/**
+ * Reads a memory operand into `o` as an 80-bit value: exact, keeping an SNaN signalling and
+ * remembering a denormal binary32/binary64 source (its #D comes with the operation).
+ */
+function decodeMem(c: Cpu, d: DecodedInsn, o: XOperand, kind: MemKind): void {
+  const f = c.fpu;
+  c.ea(d, kind === 'double' ? 8 : kind === 'i16' ? 2 : 4, false);
+  const lo = c.linLo, hi = c.linHi;
+  switch (kind) {
+    case 'single': f.fromSingle(c.rd32(lo, hi)); break;
+    case 'double': { const l = c.rd64(lo, hi); f.fromDouble(l, c.vHi); break; }
+    case 'i32': { const v = c.rd32(lo, hi); f.fromInt64(v, v >> 31); break; }
+    case 'i16': { const v = (c.rd16(lo, hi) << 16) >> 16; f.fromInt64(v, v >> 31); break; }
+  }
+  XF.decode(o, f.rSe, (f.exc & FSW_IE) !== 0 ? f.rHi & ~0x40000000 : f.rHi, f.rLo);
+  if ((f.exc & FSW_DE) !== 0) o.denormal = true;
+}
+
+/** Runs operation `op` (0 add, 1 mul, 4 sub, 5 subr, 6 div, 7 divr) as dest ∘ src with XF.a = dest, XF.b = src. */
+function arithmetic(op: number): void {
+  const a = XF.a, b = XF.b;
+  switch (op) {
+    case 0: XF.add(false); break;
+    case 1: XF.mul(); break;
+    case 4: XF.add(true); break;
+    case 6: XF.div(); break;
+    default: {
+      // Reversed forms: swap the operands (copying the decoded fields), then subtract/divide.
+      swapOperands(a, b);
+      if (op === 5) XF.add(true); else XF.div();
+    }
+  }
+}
+
+function swapOperands(a: XOperand, b: XOperand): void {
+  let t: number;
+  t = a.cls; a.cls = b.cls; b.cls = t;
+  const n = a.neg; a.neg = b.neg; b.neg = n;
+  t = a.exp; a.exp = b.exp; b.exp = t;
+  t = a.se; a.se = b.se; b.se = t;
+  t = a.hi; a.hi = b.hi; b.hi = t;
+  t = a.lo; a.lo = b.lo; b.lo = t;
+  const dn = a.denormal; a.denormal = b.denormal; b.denormal = dn;
+  for (let k = 0; k < 4; k++) { t = a.sig[k]; a.sig[k] = b.sig[k]; b.sig[k] = t; }
+}
+
+/** Condition codes C3 C2 C0 for a relation (SDM Vol. 2 FCOM Table 3-21): >, <, =, unordered. */
+const CC_OF_RELATION = [FSW_C0, FSW_C3, 0, FSW_C3 | FSW_C2 | FSW_C0];
+/** EFLAGS for a relation (SDM Vol. 2 FCOMI Table 3-22). */
+const EFLAGS_OF_RELATION = [CF, ZF, 0, ZF | PF | CF];
+
+function setCc(f: FpuState, cc: number): void {
+  f.fsw = (f.fsw & ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)) | cc;
+}
+
+/**
+ * The D8/DC/DA/DE arithmetic forms (SDM Vol. 2 FADD..FDIVR, FCOM/FCOMP, FICOM/FICOMP): the
+ * operation by ModRM.reg; memory forms compute ST(0) ∘ m32fp/m64fp/m32int/m16int; D8 register
+ * forms ST(0) ∘ ST(i); DC/DE register forms ST(i) ∘ ST(0) (DE pops), where the encodings of
+ * sub/subr and div/divr are the reverse of D8's (SDM Vol. 2 FSUB: DC E8+i is FSUB ST(i),ST(0)).
+ */
+function arithForm(form: OpcodeForm): Handler {
+  let op = form.ext;
+  const isMem = form.mod === 'mem';
+  const kind: MemKind = form.opcode === 0xd8 ? 'single' : form.opcode === 0xdc ? 'double' : form.opcode === 0xda ? 'i32' : 'i16';
+  const toSti = !isMem && form.opcode !== 0xd8;
+  if (toSti && op >= 4) op ^= 1;
+  const pops = op === 3 || (!isMem && form.opcode === 0xde) ? 1 : 0;
+  const compare = op === 2 || op === 3;
+  return (c, d) => {
+    enter(c, d, true, isMem);
+    const f = c.fpu;
+    const i = d.rm & 7;
+    XF.begin(f.fcw, true);
+    const destI = toSti ? i : 0, srcI = toSti ? 0 : i;
+    const empty = isEmpty(f, 0) || (!isMem && isEmpty(f, i));
+    if (!empty) {
+      decodeSt(f, XF.a, destI);
+      if (isMem) decodeMem(c, d, XF.b, kind); else decodeSt(f, XF.b, srcI);
+    }
+    if (compare) {
+      // The condition codes are set even when an exception is unmasked; then nothing pops.
+      let ok: boolean, rel = 3;
+      if (empty) ok = stackFault(f, false); else { rel = XF.relation(true); ok = deliver(f); }
+      setCc(f, CC_OF_RELATION[rel]);
+      if (ok) for (let k = 0; k < pops; k++) pop(f);
+      return;
+    }
+    const dst = f.phys(destI);
+    if (empty) {
+      if (!stackFault(f, false)) return;
+      f.setReg(dst, IND_SE, IND_HI, 0);
+    } else {
+      arithmetic(op);
+      if (!deliver(f)) return;
+      f.setReg(dst, XF.se, XF.hi, XF.lo);
+    }
+    if (pops !== 0) pop(f);
+  };
+}
+
+/** Compares of ST(0) with ST(i) (or ST(1)) that are not D8/DC forms: FCOMPP, FUCOM*, FCOMI*, FUCOMI*. */
+function compareReg(unordered: boolean, pops: number, eflags: boolean, fixedOne: boolean): Handler {
+  return (c, d) => {
+    enter(c, d, true, false);
+    const f = c.fpu;
+    const i = fixedOne ? 1 : d.rm & 7;
+    XF.begin(f.fcw, false);
+    let rel = 3, ok: boolean;
+    const c1 = f.fsw & FSW_C1;
+    if (isEmpty(f, 0) || isEmpty(f, i)) ok = stackFault(f, false); else {
+      decodeSt(f, XF.a, 0);
+      decodeSt(f, XF.b, i);
+      rel = XF.relation(!unordered);
+      ok = deliver(f);
+      // FCOMI/FUCOMI leave C1 as it was (the host CPU does; the SDM lists it as cleared).
+      if (eflags) f.fsw = (f.fsw & ~FSW_C1) | c1;
+    }
+    // The result is recorded even when an exception is unmasked; then nothing pops.
+    // FCOMI/FUCOMI: ZF PF CF, and OF SF AF cleared (SDM Vol. 2 FCOMI "Flags Affected").
+    if (eflags) setArith(c, ARITH, EFLAGS_OF_RELATION[rel]); else setCc(f, CC_OF_RELATION[rel]);
+    if (ok) for (let k = 0; k < pops; k++) pop(f);
+  };
+}
+
+/** FTST (SDM Vol. 2): ST(0) compared with +0.0. */
+function ftst(c: Cpu, d: DecodedInsn): void {
+  enter(c, d, true, false);
+  const f = c.fpu;
+  XF.begin(f.fcw, false);
+  let rel = 3;
+  if (isEmpty(f, 0)) stackFault(f, false); else {
+    decodeSt(f, XF.a, 0);
+    XF.decode(XF.b, 0, 0, 0);
+    rel = XF.relation(true);
+    deliver(f);
+  }
+  setCc(f, CC_OF_RELATION[rel]);
+}
+
+/** FXAM (SDM Vol. 2): the class of ST(0) in C3 C2 C0, its sign in C1; no exceptions. */
+function fxam(c: Cpu, d: DecodedInsn): void {
+  enter(c, d, true, false);
+  const f = c.fpu;
+  const r = f.phys(0);
+  const sign = (f.se[r] & 0x8000) !== 0 ? FSW_C1 : 0;
+  let cc: number;
+  if (isEmpty(f, 0)) cc = FSW_C3 | FSW_C0;
+  else {
+    XF.decode(XF.a, f.se[r], f.mant[2 * r + 1], f.mant[2 * r]);
+    switch (XF.a.cls) {
+      case X_ZERO: cc = FSW_C3; break;
+      case X_INF: cc = FSW_C2 | FSW_C0; break;
+      case X_QNAN: case X_SNAN: cc = FSW_C0; break;
+      case X_UNSUPPORTED: cc = 0; break;
+      default: cc = XF.a.denormal ? FSW_C3 | FSW_C2 : FSW_C2;
+    }
+  }
+  setCc(f, cc | sign);
+}
+
+/** One-operand functions on ST(0): FSQRT (precision control applies) and FRNDINT. */
+function unary(kind: 'sqrt' | 'rndint'): Handler {
+  return (c, d) => {
+    enter(c, d, true, false);
+    const f = c.fpu;
+    const r = f.phys(0);
+    if (isEmpty(f, 0)) { if (stackFault(f, false)) f.setReg(r, IND_SE, IND_HI, 0); return; }
+    XF.begin(f.fcw, kind === 'sqrt');
+    decodeSt(f, XF.a, 0);
+    if (kind === 'sqrt') XF.sqrt(); else XF.roundInt();
+    if (deliver(f)) f.setReg(r, XF.se, XF.hi, XF.lo);
+  };
+}
+
+/** FSCALE (SDM Vol. 2): ST(0) × 2^trunc(ST(1)). */
+function fscale(c: Cpu, d: DecodedInsn): void {
+  enter(c, d, true, false);
+  const f = c.fpu;
+  const r = f.phys(0);
+  if (isEmpty(f, 0) || isEmpty(f, 1)) { if (stackFault(f, false)) f.setReg(r, IND_SE, IND_HI, 0); return; }
+  XF.begin(f.fcw, false);
+  decodeSt(f, XF.a, 0);
+  decodeSt(f, XF.b, 1);
+  XF.scale();
+  if (deliver(f)) f.setReg(r, XF.se, XF.hi, XF.lo);
+}
+
+/** FXTRACT (SDM Vol. 2): ST(0) becomes its exponent (unbiased, as a number), then its significand is pushed. */
+function fxtract(c: Cpu, d: DecodedInsn): void {
+  enter(c, d, true, false);
+  const f = c.fpu;
+  if (isEmpty(f, 0)) {
+    if (!stackFault(f, false)) return;
+    f.setReg(f.phys(0), IND_SE, IND_HI, 0);
+    push(f, IND_SE, IND_HI, 0, FSW_IE | FSW_SF);
+    return;
+  }
+  if (!isEmpty(f, 7)) {
+    // Stack overflow: the masked response replaces ST(0) and pushes the indefinite.
+    if (!stackFault(f, true)) return;
+    f.setReg(f.phys(0), IND_SE, IND_HI, 0);
+    f.top = (f.top - 1) & 7;
+    f.setReg(f.top, IND_SE, IND_HI, 0);
+    return;
+  }
+  XF.begin(f.fcw, false);
+  decodeSt(f, XF.a, 0);
+  XF.extract();
+  if (!deliver(f)) return;
+  f.setReg(f.phys(0), XF.se2, XF.hi2, XF.lo2);
+  f.top = (f.top - 1) & 7;
+  f.setReg(f.top, XF.se, XF.hi, XF.lo);
+}
+
+/** FPREM/FPREM1 (SDM Vol. 2): the exact remainder of ST(0) / ST(1), quotient bits in C0 C3 C1. */
+function fprem(nearest: boolean): Handler {
+  return (c, d) => {
+    enter(c, d, true, false);
+    const f = c.fpu;
+    const r = f.phys(0);
+    if (isEmpty(f, 0) || isEmpty(f, 1)) {
+      f.fsw &= ~FSW_C2;
+      if (stackFault(f, false)) f.setReg(r, IND_SE, IND_HI, 0);
+      return;
+    }
+    XF.begin(f.fcw, false);
+    decodeSt(f, XF.a, 0);
+    decodeSt(f, XF.b, 1);
+    XF.remainder(nearest);
+    if (!deliver(f)) return;
+    f.setReg(r, XF.se, XF.hi, XF.lo);
+    // C0 = Q2, C3 = Q1, C1 = Q0 and C2 = 0 when the reduction is complete; a partial one
+    // sets C2 and clears the others; a NaN result only clears C2 and C1 (as the host CPU does).
+    const q = XF.quotient;
+    if (XF.special) f.fsw &= ~(FSW_C2 | FSW_C1);
+    else if (XF.partial) setCc(f, FSW_C2);
+    else setCc(f, ((q & 4) !== 0 ? FSW_C0 : 0) | ((q & 2) !== 0 ? FSW_C3 : 0) | ((q & 1) !== 0 ? FSW_C1 : 0));
+  };
+}
+
+/** FCMOVcc (SDM Vol. 2): ST(0) = ST(i) when the EFLAGS condition holds. */
+function fcmov(cc: number): Handler {
+  return (c, d) => {
+    enter(c, d, true, false);
+    const f = c.fpu;
+    const i = d.rm & 7;
+    const dst = f.phys(0);
+    if (isEmpty(f, 0) || isEmpty(f, i)) { if (stackFault(f, false)) f.setReg(dst, IND_SE, IND_HI, 0); return; }
+    // No exception and C1 unchanged (the host CPU keeps it; the SDM leaves C0-C3 undefined).
+    if (!testCC(c, cc)) return;
+    const s = f.phys(i);
+    f.setReg(dst, f.se[s], f.mant[2 * s + 1], f.mant[2 * s]);
+  };
+}
+
+const FCMOV_CC: Readonly<Record<string, number>> = {
+  fcmovb: 2, fcmovnb: 3, fcmove: 4, fcmovne: 5, fcmovbe: 6, fcmovnbe: 7, fcmovu: 10, fcmovnu: 11,
+};
 
 // ---- control -------------------------------------------------------------------------------
 
@@ -420,8 +713,27 @@ export function x87Handler(form: OpcodeForm): Handler | undefined {
     case 'fst': return (c, d) => fstReg(c, d, false);
     case 'fstp': return (c, d) => fstReg(c, d, true);
     case 'fxch': return fxch;
+    case 'fcompp': return compareReg(false, 2, false, true);
+    case 'fucompp': return compareReg(true, 2, false, true);
+    case 'fucom': return compareReg(true, 0, false, false);
+    case 'fucomp': return compareReg(true, 1, false, false);
+    case 'fcomi': return compareReg(false, 0, true, false);
+    case 'fcomip': return compareReg(false, 1, true, false);
+    case 'fucomi': return compareReg(true, 0, true, false);
+    case 'fucomip': return compareReg(true, 1, true, false);
+    case 'ftst': return ftst;
+    case 'fxam': return fxam;
+    case 'fsqrt': return unary('sqrt');
+    case 'frndint': return unary('rndint');
+    case 'fscale': return fscale;
+    case 'fxtract': return fxtract;
+    case 'fprem': return fprem(false);
+    case 'fprem1': return fprem(true);
     case 'fchs': return signOp(false);
     case 'fabs': return signOp(true);
-    default: return undefined;
+    default:
+      if (m in FCMOV_CC) return fcmov(FCMOV_CC[m]);
+      if ([0xd8, 0xdc, 0xda, 0xde].includes(form.opcode) && form.map === 0 && form.modrm < 0) return arithForm(form);
+      return undefined;
   }
 }
