@@ -110,7 +110,7 @@ describe('lab k builds as GNU builds it (the same loaded bytes)', () => {
     [HYPERVISOR, ['LAB_VCPU_MIGRATION', 'LAB_PREEMPTION_TIMER=100000']],
     [TEACH_OS, ['HOST_CPUID']],
   ];
-  it.each(variants.map(([source, defines]) => [relative(GUESTS_DIR, source), source, defines] as const))('%s %j', (_name, source, defines) => {
+  it.each(variants.map(([source, defines]) => [relative(GUESTS_DIR, source), defines, source] as const))('%s %j', (_name, defines, source) => {
     const ours = loadedImage(new Uint8Array(readFileSync(asm(source, 'variant.elf', defines))));
     const gnu = loadedImage(gnuBuild(sources(), [relative(GUESTS_DIR, source)], { base: 0x100000n, cpp: true, defines }));
     expect(ours.map((s) => [s.address, s.bytes.length])).toEqual(gnu.map((s) => [s.address, s.bytes.length]));

@@ -24,7 +24,7 @@ interface Case {
   smp?: number;
 }
 
-const COMPARED: readonly string[] = ['tests/apic', 'tests/debug', 'tests/fpu', 'tests/integer', 'tests/interrupts', 'tests/pagefault', 'tests/realmode', 'tests/syscall', 'tests/timers', 'tests/tlb'];
+const COMPARED: readonly string[] = ['tests/alignment', 'tests/apic', 'tests/debug', 'tests/fpu', 'tests/integer', 'tests/interrupts', 'tests/pagefault', 'tests/realmode', 'tests/syscall', 'tests/timers', 'tests/tlb'];
 
 /** QEMU's CPU model for the comparison (see the file comment). */
 const QEMU_CPU = 'max,-bmi1';

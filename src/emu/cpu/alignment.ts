@@ -10,7 +10,8 @@
 // `alignCheck`, recomputed (updateAlignmentCheck) whenever one of the three conditions can
 // change: CPL and CR0 (cpu.ts updateMode, which every CR0 write, mode change, event delivery,
 // far transfer, SYSCALL/SYSRET and VM entry/exit reaches), RFLAGS.AC (POPF, IRET: handlers/
-// system.ts loadFlags), and at the start of every run slice (direct state edits by tools).
+// system.ts loadFlags), at the start of every run slice (direct state edits by tools), and
+// at the boundary after an instruction that suspended it (checkItemAlignment).
 // While it is on, the software TLB caches nothing (it is flushed when checking turns on), so
 // every data access takes the slow paths of cpu-memory.ts, which check the alignment — the
 // technique debug-registers.ts uses for pages holding a data breakpoint.
@@ -20,10 +21,12 @@
 // significand 8, segment selectors 2, far pointers m16:16 2 and m16:32 4 through their offset
 // part, bit strings by operand size), so the slow paths check each access against its own
 // size. Items wider than their accesses' alignment are checked once (checkItemAlignment).
-// Left to the implementation by the SDM and done as Bochs does: 128-bit SSE accesses that
-// need no 16-byte alignment (MOVUPS, MOVDQU, LDDQU, ...) are checked as two quadwords (#AC
-// below 8-byte alignment; "may or may not be generated", §6.15), and FXSAVE/FXRSTOR keep
-// their #GP for a misaligned area ("either #AC or #GP depending on the implementation").
+// Left to the implementation by the SDM: 128-bit SSE accesses that need no 16-byte alignment
+// (MOVUPS, MOVDQU, LDDQU, ...) are checked as two quadwords, #AC below 8-byte alignment only
+// (§6.15: #AC "may or may not be generated ... when not aligned on an 8-byte boundary");
+// FXSAVE/FXRSTOR keep their #GP for a misaligned area ("either #AC or #GP").
+// Not modelled: the EXT bit of an #AC raised while delivering an event (a same-privilege
+// interrupt at CPL 3 in 32-bit protected mode pushing onto a misaligned stack) is 0.
 import type { CpuMemory } from './cpu-memory';
 import { CR0_AM, type CpuState } from './state';
 import { CpuFault, AC_VEC } from './fault';
