@@ -51,6 +51,8 @@ export interface ExitRecord {
   readonly tsc: number;
   /** For a failed VM entry, the check that failed. */
   readonly message?: string;
+  /** The logical processor (APIC ID) that took the exit; only on a machine with several. */
+  readonly cpu?: number;
 }
 
 /** The JSON "stats" record: the machine's own per-reason table. */
@@ -95,7 +97,8 @@ export function formatExitRecord(r: ExitRecord): string {
   const decoded = r.decoded === '' ? '' : ` (${r.decoded})`;
   const failed = r.failedEntry ? ' [VM-entry failure]' : '';
   const after = r.ripAfter === null ? '(not resumed)' : hex(r.ripAfter);
-  return `exit #${r.n} ${r.name} (${r.reason})${failed} qual=${r.qualification}${decoded} rip ${hex(r.ripBefore)}→${after}`;
+  const cpu = r.cpu === undefined ? '' : `cpu ${r.cpu} `;
+  return `${cpu}exit #${r.n} ${r.name} (${r.reason})${failed} qual=${r.qualification}${decoded} rip ${hex(r.ripBefore)}→${after}`;
 }
 
 /** The `--stats` table: count and root-mode cycles per reason, then the totals. */
@@ -112,10 +115,19 @@ export function formatStats(s: StatsRecord): string[] {
   return lines;
 }
 
-/** Follows one machine's VM exits; `finish` reports what is left when the run ends. */
+/**
+ * Follows the VM exits of every logical processor of a machine; `finish` reports what is left
+ * when the run ends. Each processor has its own VMX (its own current VMCS), so an exit waits
+ * for the next VM entry on the same processor; with several processors a line names its CPU.
+ * A VMM that moves a VMCS to another processor (VMCLEAR here, VMPTRLD and VMLAUNCH there,
+ * SDM Vol. 3C §24.11) resumes the guest elsewhere: the exit is then reported at the next entry
+ * of its own processor, and the root-mode cycles count until then (time that processor spent
+ * idle included).
+ */
 export class VmxTrace {
-  private readonly vmx: Vmx;
-  private pending: VmExitEvent | undefined;
+  private readonly vmxs: readonly Vmx[];
+  private readonly pending: (VmExitEvent | undefined)[];
+  private readonly multi: boolean;
   private count = 0;
   private readonly jsonLines: string[] = [];
 
@@ -126,28 +138,36 @@ export class VmxTrace {
     /** Called before a line goes to stderr (the guest's pending serial output goes first). */
     private readonly beforeLine: () => void,
   ) {
-    const vmx = machine.cpu.vmx;
-    if (vmx === undefined) throw new CliError('this machine has no VT-x to trace');
-    this.vmx = vmx;
+    const vmxs: Vmx[] = [];
+    for (const p of machine.processors) {
+      const vmx = p.cpu.vmx;
+      if (vmx === undefined) throw new CliError('this machine has no VT-x to trace');
+      vmxs.push(vmx);
+    }
+    this.vmxs = vmxs;
+    this.pending = vmxs.map(() => undefined);
+    this.multi = vmxs.length > 1;
     if (!opts.exits && opts.json === undefined) return;
-    const prevExit = vmx.onExit;
-    const prevEntry = vmx.onEntry;
-    vmx.onExit = (e) => {
-      prevExit?.(e);
-      this.flushPending(undefined);
-      this.pending = e;
-    };
-    vmx.onEntry = (e) => {
-      prevEntry?.(e);
-      this.flushPending(e.guestRip);
-    };
+    vmxs.forEach((vmx, cpu) => {
+      const prevExit = vmx.onExit;
+      const prevEntry = vmx.onEntry;
+      vmx.onExit = (e) => {
+        prevExit?.(e);
+        this.flushPending(cpu, undefined);
+        this.pending[cpu] = e;
+      };
+      vmx.onEntry = (e) => {
+        prevEntry?.(e);
+        this.flushPending(cpu, e.guestRip);
+      };
+    });
   }
 
   /** The exit waiting for its VM entry, reported with the RIP the guest resumes at. */
-  private flushPending(ripAfter: number | undefined): void {
-    const e = this.pending;
+  private flushPending(cpu: number, ripAfter: number | undefined): void {
+    const e = this.pending[cpu];
     if (e === undefined) return;
-    this.pending = undefined;
+    this.pending[cpu] = undefined;
     const basic = e.exitReason & 0xffff;
     const q = decodeQualification(basic, e.qualificationLo, e.qualificationHi, { interruptionInfo: e.interruptionInfo });
     const r: ExitRecord = {
@@ -155,6 +175,7 @@ export class VmxTrace {
       failedEntry: (e.exitReason & 0x80000000) !== 0, qualification: hex64(e.qualificationLo, e.qualificationHi), decoded: q.summary,
       instructionLength: e.instructionLength, ripBefore: e.guestRip, ripAfter: ripAfter ?? null, tsc: e.tsc,
       ...(e.message === undefined ? {} : { message: e.message }),
+      ...(this.multi ? { cpu } : {}),
     };
     if (this.opts.exits) this.line(`vmx-lab: trace: ${formatExitRecord(r)}`);
     this.json(r);
@@ -172,21 +193,28 @@ export class VmxTrace {
     else this.jsonLines.push(text);
   }
 
-  /** The statistics as the machine counted them. */
+  /** The statistics as the machine counted them, summed over the processors. */
   stats(): StatsRecord {
-    const reasons = exitStats(this.vmx);
+    const byReason = new Map<number, ExitStat>();
     let exits = 0;
     let cycles = 0;
-    for (const r of reasons) {
-      exits += r.count;
-      cycles += r.rootCycles;
+    let entries = 0;
+    for (const vmx of this.vmxs) {
+      entries += vmx.entries;
+      for (const r of exitStats(vmx)) {
+        exits += r.count;
+        cycles += r.rootCycles;
+        const prev = byReason.get(r.reason);
+        byReason.set(r.reason, prev === undefined ? r : { ...r, count: prev.count + r.count, rootCycles: prev.rootCycles + r.rootCycles });
+      }
     }
-    return { type: 'stats', reasons, exits, rootCycles: cycles, entries: this.vmx.entries };
+    const reasons = [...byReason.values()].sort((a, b) => a.reason - b.reason);
+    return { type: 'stats', reasons, exits, rootCycles: cycles, entries };
   }
 
   /** End of the run: the last exit (if never resumed), the table, the JSON file. */
   finish(): void {
-    this.flushPending(undefined);
+    for (let cpu = 0; cpu < this.vmxs.length; cpu++) this.flushPending(cpu, undefined);
     const s = this.stats();
     if (this.opts.stats) for (const l of formatStats(s)) this.line(`vmx-lab: stats: ${l}`);
     this.json(s);

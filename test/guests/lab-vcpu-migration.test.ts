@@ -135,6 +135,18 @@ describe('lab k: which physical CPU am I on?', () => {
     expect(r.lines[r.lines.length - 1].text).toMatch(/^guest: wrote 0 to the debug-exit port after \d+ VM exits/);
   });
 
+  it('--trace exits and --stats follow every processor: each exit once, named by its CPU, as many as the VMM counted', () => {
+    const r = cli(['run', HYPERVISOR, '-DLAB_VCPU_MIGRATION', '--smp', '2', '--module', `${GUEST}=console=ttyS0`, '--trace', 'exits', '--stats']);
+    expect(r.status, r.err).toBe(GUEST_DONE);
+    const vmmCount = Number(/after (\d+) VM exits/.exec(r.out)?.[1]);
+    const traced = r.err.split('\n').map((l) => /^vmx-lab: trace: cpu ([01]) exit #(\d+) (\w+) \((\d+)\)/.exec(l)).filter((m) => m !== null);
+    expect(traced.map((m) => Number(m[2]))).toEqual(Array.from({ length: vmmCount }, (_, i) => i + 1));
+    expect(new Set(traced.map((m) => m[1]))).toEqual(new Set(['0', '1']));
+    // Every hand-over is a preemption-timer exit on the pCPU that gives the vCPU away.
+    expect(traced.filter((m) => m[3] === 'PREEMPTION_TIMER').length).toBeGreaterThanOrEqual(2);
+    expect(Number(/vmx-lab: stats: {3}total +(\d+)/.exec(r.err)?.[1])).toBe(vmmCount);
+  });
+
   it('--smp 4: round robin over four pCPUs', () => {
     const r = run(['LAB_VCPU_MIGRATION'], GUEST, 4);
     expect(r.status, r.err).toBe(GUEST_DONE);

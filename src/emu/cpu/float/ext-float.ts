@@ -209,7 +209,10 @@ export class ExtFloat {
     let be = E + 16383;
     const underflowUnmasked = (this.masks & FSW_UE) === 0;
     const tiny = be <= 0;
-    if (tiny && !underflowUnmasked) {
+    // Unmasked underflow delivers the normalized result with the exponent biased by +24576;
+    // when even that is out of range (only FSCALE gets there) the masked response applies.
+    const biasUp = tiny && underflowUnmasked && be + 24576 > 0;
+    if (tiny && !biasUp) {
       const k = 1 - be;
       if (k > 130) { clear(R); sticky = true; } else if (shr(R, 8, k)) sticky = true;
       be = 0;
@@ -233,12 +236,17 @@ export class ExtFloat {
     }
     if (inexact) this.exc |= FSW_PE | (up ? FSW_C1 : 0);
     if (tiny && (inexact || underflowUnmasked)) this.exc |= FSW_UE;
-    if (tiny && underflowUnmasked) be += 24576;
+    if (biasUp) be += 24576;
     const sign = neg ? 0x8000 : 0;
     if (be >= 0x7fff) {
-      this.exc |= FSW_OE | FSW_PE;
-      if ((this.masks & FSW_OE) === 0) { be -= 24576; } else {
-        const toInf = this.rc === RC_NEAREST || (this.rc === RC_UP && !neg) || (this.rc === RC_DOWN && neg);
+      // Unmasked: the result with the exponent biased by -24576 (PE only if it was rounded);
+      // beyond even that range (only FSCALE gets there) ∞, rounded up, whatever RC says.
+      // Masked: ∞ or the largest finite number by RC, always inexact.
+      const unmasked = (this.masks & FSW_OE) === 0;
+      this.exc |= FSW_OE;
+      if (unmasked && be - 24576 < 0x7fff) be -= 24576; else {
+        this.exc |= FSW_PE;
+        const toInf = unmasked || this.rc === RC_NEAREST || (this.rc === RC_UP && !neg) || (this.rc === RC_DOWN && neg);
         this.exc &= ~FSW_C1;
         if (toInf) { this.exc |= FSW_C1; this.inf(neg); return; }
         // The largest finite number of this precision.

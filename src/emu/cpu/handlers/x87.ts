@@ -74,13 +74,16 @@ function isEmpty(f: FpuState, i: number): boolean {
   return (f.valid & (1 << f.phys(i))) === 0;
 }
 
-/** Pushes (se, hi, lo) as the new ST(0); on overflow, the masked response pushes the indefinite. */
+/**
+ * Pushes (se, hi, lo) as the new ST(0); on overflow, the masked response pushes the
+ * indefinite. An unmasked #D of a denormal m32/m64 source still loads it (the host CPU does).
+ */
 function push(f: FpuState, se: number, hi: number, lo: number, exc: number): void {
   const r = (f.top - 1) & 7;
   if ((f.valid & (1 << r)) !== 0) {
     if (!stackFault(f, true)) return;
     se = IND_SE; hi = IND_HI; lo = 0;
-  } else if (!report(f, exc)) return;
+  } else if (!report(f, exc) && (exc & ~f.fcw & FCW_MASKS & ~FSW_DE) !== 0) return;
   f.top = r;
   f.setReg(r, se, hi, lo);
 }
