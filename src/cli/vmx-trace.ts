@@ -103,7 +103,7 @@ export function formatExitRecord(r: ExitRecord): string {
 
 /** The `--stats` table: count and root-mode cycles per reason, then the totals. */
 export function formatStats(s: StatsRecord): string[] {
-  const lines = ['VM exits by reason (cycles: virtual TSC spent in VMX root operation, exit to next entry)'];
+  const lines = ['VM exits by reason (cycles: virtual TSC spent in VMX root operation, from the exit to the next VM entry or VMCLEAR)'];
   const row = (reason: string, count: string, cycles: string, per: string): string =>
     `  ${reason.padEnd(28)} ${count.padStart(10)} ${cycles.padStart(14)} ${per.padStart(12)}`;
   lines.push(row('reason', 'exits', 'cycles', 'cycles/exit'));

@@ -77,7 +77,7 @@ export interface ExitStat {
   readonly reason: number;
   readonly name: string;
   readonly count: number;
-  /** Virtual-TSC cycles the host spent after exits for this reason (exit to next entry). */
+  /** Virtual-TSC cycles the host spent after exits for this reason (exit to the next entry on this processor, or to VMCLEAR of that VMCS). */
   readonly rootCycles: number;
 }
 

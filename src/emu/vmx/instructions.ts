@@ -132,6 +132,10 @@ function vmclear(c: Cpu, d: DecodedInsn): void {
   if (ptr === v.vmxonPtr) { fail(c, v, VMXERR.VMCLEAR_VMXON_POINTER); return; }
   // Our VMCS data is always in memory; clearing sets the launch state (SDM §24.1, §24.11.3).
   if (ptr === v.vmcs.base) {
+    // The VMM is done with this VMCS here (it may launch it on another processor): the root
+    // cycles of its last exit end now, not at this processor's next VM entry (inspect.ts).
+    if (v.lastExitReason >= 0 && v.lastExitReason < v.rootCycles.length) v.rootCycles[v.lastExitReason] += v.tscNow() - v.lastExitTsc;
+    v.lastExitReason = -1;
     v.vmcs.w32(VMCS_LAUNCH_STATE_OFFSET, LAUNCH_STATE_CLEAR);
     v.vmcs.base = -1; // no current VMCS; a region kept in the processor is written back (vmcs.ts)
   } else {

@@ -166,7 +166,7 @@ export class Vmx {
   lastEntryFailure: VmEntryFailureRecord | undefined = undefined;
   /** VM exits per basic reason. */
   readonly exitCounts = new Float64Array(128);
-  /** Virtual-TSC cycles spent in root operation after an exit, per basic reason (until the next entry). */
+  /** Virtual-TSC cycles spent in root operation after an exit, per basic reason (until the next entry, or until VMCLEAR of the current VMCS). */
   readonly rootCycles = new Float64Array(128);
   entries = 0;
   /** Reason and TSC of the last exit, for rootCycles. */
