@@ -3,7 +3,9 @@
  * 13.1): FNINIT defaults, exact loads and stores between the 80-bit format and memory
  * formats, the device-not-available rules of CR0.EM/TS/MP (#NM) and CR4.OSFXSR (#UD for
  * SSE), alignment #GPs, the FXSAVE image layout (Vol. 1 Table 10-2),
- * FXRSTOR, and a few SSE2 integer operations.
+ * FXRSTOR, a few SSE2 integer operations, and floating-point arithmetic: SSE/SSE2 rounding,
+ * MXCSR flags and conversions, x87 arithmetic with its precision control and the condition
+ * codes of the compares, FPREM and FXAM.
  */
 #include "../lib/defs.h"
 #include "../lib/boot.S"
@@ -48,6 +50,8 @@ kmain:
         call    test_mxcsr
         call    test_fxsave
         call    test_sse_int
+        call    test_sse_arith
+        call    test_x87_arith
         call    test_finish
         ret
 
@@ -277,6 +281,137 @@ test_sse_int:
         movl    unaligned(%rip), %eax
         expect_eq %rax, $0x01020304, "movdqu to an unaligned address"
         ret
+
+/* expect_q VALUE, IMM64, "text": a 64-bit constant compare (through %rcx). */
+.macro expect_q value, imm, desc
+        movabsq $\imm, %rcx
+        expect_eq \value, %rcx, "\desc"
+.endm
+
+/* mxcsr_flags: %rax = MXCSR exception flags (bits 5:0), then clears them. */
+mxcsr_flags:
+        stmxcsr scratch(%rip)
+        movl    scratch(%rip), %eax
+        andl    $~0x3F, scratch(%rip)
+        ldmxcsr scratch(%rip)
+        andl    $0x3F, %eax
+        ret
+
+/* ---- SSE/SSE2 floating point (SDM Vol. 2 ADDSD, DIVSS, SQRTSD, CVTSD2SI, UCOMISD, MINSD). */
+test_sse_arith:
+        movl    $0x1F80, scratch(%rip)
+        ldmxcsr scratch(%rip)
+        movsd   dbl_one(%rip), %xmm0
+        addsd   dbl_half_ulp(%rip), %xmm0
+        movq    %xmm0, %rax
+        expect_q %rax, 0x3FF0000000000000, "addsd 1 + 2^-53: a tie, to even: 1.0"
+        call    mxcsr_flags
+        expect_eq %rax, $0x20, "addsd inexact: MXCSR.PE"
+        movl    $0x5F80, scratch(%rip)          /* RC = up */
+        ldmxcsr scratch(%rip)
+        movsd   dbl_one(%rip), %xmm0
+        addsd   dbl_half_ulp(%rip), %xmm0
+        movq    %xmm0, %rax
+        expect_q %rax, 0x3FF0000000000001, "addsd 1 + 2^-53 rounded up: 1 + 2^-52"
+        movl    $0x1F80, scratch(%rip)
+        ldmxcsr scratch(%rip)
+        movss   flt_one(%rip), %xmm1
+        divss   flt_three(%rip), %xmm1
+        movd    %xmm1, %eax
+        expect_eq %rax, $0x3EAAAAAB, "divss 1/3"
+        sqrtsd  dbl_two(%rip), %xmm2
+        movq    %xmm2, %rax
+        expect_q %rax, 0x3FF6A09E667F3BCD, "sqrtsd 2"
+        cvtsd2si dbl_2_5(%rip), %eax
+        expect_eq %rax, $2, "cvtsd2si 2.5: to even, 2"
+        cvttsd2si dbl_m2_5(%rip), %rax
+        expect_eq %rax, $-2, "cvttsd2si -2.5: truncated, -2"
+        call    mxcsr_flags
+        cvtsd2si dbl_big(%rip), %eax
+        expect_eq %rax, $0x80000000, "cvtsd2si 1e300: the integer indefinite"
+        call    mxcsr_flags
+        expect_eq %rax, $0x01, "cvtsd2si out of range: MXCSR.IE"
+        movsd   dbl_nan(%rip), %xmm3
+        ucomisd dbl_one(%rip), %xmm3
+        check   p, "ucomisd with a NaN: unordered (PF=1)"
+        minsd   dbl_two(%rip), %xmm3
+        movq    %xmm3, %rax
+        expect_q %rax, 0x4000000000000000, "minsd NaN, 2.0: the second operand"
+        call    mxcsr_flags
+        movl    $7, %eax
+        cvtsi2sd %eax, %xmm4
+        cvtsd2ss %xmm4, %xmm4
+        movd    %xmm4, %eax
+        expect_eq %rax, $0x40E00000, "cvtsi2sd 7; cvtsd2ss: 7.0f"
+        ret
+
+/* ---- x87 arithmetic (SDM Vol. 2 FDIV, FSQRT, FPREM, FXAM, FCOMPP, FCOMIP, FRNDINT; Vol. 1 8.1.5 PC). */
+test_x87_arith:
+        fninit
+        fld1
+        fdivl   dbl_three(%rip)
+        fstpt   ext(%rip)
+        expect_q ext(%rip), 0xAAAAAAAAAAAAAAAB, "fdiv 1/3: 64-bit significand, rounded"
+        movzwl  ext + 8(%rip), %eax
+        expect_eq %rax, $0x3FFD, "fdiv 1/3: exponent"
+        fldcw   cw_pc53(%rip)
+        fld1
+        fdivl   dbl_three(%rip)
+        fstpt   ext(%rip)
+        fldcw   cw_default(%rip)
+        expect_q ext(%rip), 0xAAAAAAAAAAAAA800, "fdiv 1/3 with PC = 53 bits"
+        fldl    dbl_two(%rip)
+        fsqrt
+        fstpt   ext(%rip)
+        expect_q ext(%rip), 0xB504F333F9DE6484, "fsqrt 2"
+        fldl    dbl_three(%rip)
+        fldl    dbl_ten(%rip)
+        fprem
+        fnstsw  %ax
+        andl    $0x4700, %eax
+        expect_eq %rax, $0x4200, "fprem 10, 3: quotient 3 in C3 C1, complete (C2 = 0)"
+        fstpl   scratch(%rip)
+        expect_q scratch(%rip), 0x3FF0000000000000, "fprem 10, 3: remainder 1"
+        fstp    %st(0)
+        fldz
+        fchs
+        fxam
+        fnstsw  %ax
+        andl    $0x4700, %eax
+        expect_eq %rax, $0x4200, "fxam -0: zero (C3), negative (C1)"
+        fstp    %st(0)
+        fldl    dbl_two(%rip)
+        fld1
+        fcompp
+        fnstsw  %ax
+        andl    $0x4500, %eax
+        expect_eq %rax, $0x0100, "fcompp 1, 2: less (C0)"
+        fldl    dbl_two(%rip)
+        fld1
+        fcomip  %st(1), %st
+        check   b, "fcomip 1, 2: CF"
+        fstp    %st(0)
+        fldl    dbl_2_5(%rip)
+        frndint
+        fstpl   scratch(%rip)
+        expect_q scratch(%rip), 0x4000000000000000, "frndint 2.5: to even, 2.0"
+        ret
+
+/* The constants live in .text: the image loads it whole (initialized .data is not used here). */
+        .p2align 4
+dbl_one:      .quad   0x3FF0000000000000
+dbl_two:      .quad   0x4000000000000000
+dbl_three:    .quad   0x4008000000000000
+dbl_ten:      .quad   0x4024000000000000
+dbl_half_ulp: .quad   0x3CA0000000000000
+dbl_2_5:      .quad   0x4004000000000000
+dbl_m2_5:     .quad   0xC004000000000000
+dbl_big:      .quad   0x7E37E43C8800759C
+dbl_nan:      .quad   0x7FF8000000000000
+flt_one:      .long   0x3F800000
+flt_three:    .long   0x40400000
+cw_pc53:      .word   0x027F
+cw_default:   .word   0x037F
 
         .data
         .p2align 4

@@ -14,7 +14,7 @@
 // Conversions follow §4.8 (real numbers and their encodings) and §4.9.1 (floating-point
 // exceptions): m32/m64 → 80-bit is exact (#D for denormals, #IA and quieting for SNaNs);
 // 80-bit → m32/m64/integer rounds by FCW.RC and reports #P with C1 = "rounded up", #O, #U
-// (tininess before rounding, masked underflow flagged only when inexact), #IA for NaNs,
+// (tininess after rounding, masked underflow flagged only when inexact), #IA for NaNs,
 // unsupported encodings and out-of-range integers. Results go into the scratch fields
 // `rLo` / `rHi` (and `rSe`), exception bits into `exc`; the caller decides, from the masks,
 // whether to store them (SDM Vol. 1 §8.5: unmasked exceptions leave the destination alone).
@@ -306,11 +306,19 @@ export class FpuState {
     }
     const rc = (this.fcw >> 10) & 3;
     const tiny = E < emin;
+    // Underflow is signalled by tininess after rounding (as the host CPU shows): just below
+    // 2^emin, a value that rounds to 2^emin at p bits with an unbounded exponent is not tiny.
+    let tinyAfter = tiny;
+    if (E === emin - 1) {
+      this.roundShift(sign, mh, ml, 64 - p, rc);
+      tinyAfter = p === 24 ? this.rLo !== 1 << 24 : this.rHi !== 1 << 21;
+      this.exc = 0;
+    }
     const shift = 64 - p + (tiny ? emin - E : 0);
     this.roundShift(sign, mh, ml, Math.min(shift, 66), rc);
     const kh = this.rHi, kl = this.rLo;
     if (tiny) {
-      if ((this.exc & FSW_PE) !== 0 || (this.fcw & FSW_UE) === 0) this.exc |= FSW_UE;
+      if (tinyAfter && ((this.exc & FSW_PE) !== 0 || (this.fcw & FSW_UE) === 0)) this.exc |= FSW_UE;
       // The rounded denormal's bits are the pattern (a carry into bit p-1 makes it the smallest normal).
       this.packRaw(signHi, kh, kl, p);
       return;

@@ -8,9 +8,9 @@
 // operation leaves the 80-bit result in se/hi/lo and its exception bits (FSW bits 5:0, and
 // C1 = "rounded up") in `exc`. Rounding (`round`) follows FCW.PC for the operations that
 // precision control affects (§8.1.5.2) and FCW.RC; the exponent range is always the
-// extended one. Underflow is detected before rounding (tininess before rounding, as x87
-// cores do); unmasked overflow/underflow deliver the result with the exponent biased by
-// ∓24576 (§8.5.4, §8.5.5), the caller then stores it and raises ES.
+// extended one. Underflow is detected after rounding (tininess after rounding, which the
+// host-CPU differential test shows); unmasked overflow/underflow deliver the result with the
+// exponent biased by ∓24576 (§8.5.4, §8.5.5), the caller then stores it and raises ES.
 
 import { FSW_C1, FSW_DE, FSW_IE, FSW_OE, FSW_PE, FSW_UE, FSW_ZE, RC_DOWN, RC_NEAREST, RC_UP } from '../fpu';
 
@@ -208,25 +208,27 @@ export class ExtFloat {
   private round(neg: boolean, E: number, sticky: boolean): void {
     let be = E + 16383;
     const underflowUnmasked = (this.masks & FSW_UE) === 0;
-    const tiny = be <= 0;
+    const pos = 128 - this.pc; // lowest kept bit
+    // Tininess after rounding (as the host CPU shows, also with PC < 64): below 2^-16382
+    // unless rounding at the precision with an unbounded exponent carries up to 2^-16382.
+    let tiny = be < 0;
+    if (be === 0) {
+      tiny = true;
+      if (this.roundsUp(neg, pos, sticky)) {
+        tiny = false;
+        for (let i = pos; i < 128; i++) if (bit(R, i) === 0) { tiny = true; break; }
+      }
+    }
     // Unmasked underflow delivers the normalized result with the exponent biased by +24576;
     // when even that is out of range (only FSCALE gets there) the masked response applies.
     const biasUp = tiny && underflowUnmasked && be + 24576 > 0;
-    if (tiny && !biasUp) {
+    if (be <= 0 && !biasUp) {
       const k = 1 - be;
       if (k > 130) { clear(R); sticky = true; } else if (shr(R, 8, k)) sticky = true;
       be = 0;
     }
-    const pos = 128 - this.pc; // lowest kept bit
-    const roundBit = bit(R, pos - 1);
-    const rest = sticky || anyBelow(R, pos - 1);
-    const inexact = roundBit !== 0 || rest;
-    let up = false;
-    if (inexact) {
-      if (this.rc === RC_NEAREST) up = roundBit !== 0 && (rest || bit(R, pos) !== 0);
-      else if (this.rc === RC_UP) up = !neg;
-      else if (this.rc === RC_DOWN) up = neg;
-    }
+    const inexact = bit(R, pos - 1) !== 0 || sticky || anyBelow(R, pos - 1);
+    const up = this.roundsUp(neg, pos, sticky);
     // Clear the discarded bits, then add one unit in the last kept place.
     for (let i = 0; i < pos; i++) R[i >> 4] &= ~(1 << (i & 15));
     if (up) {
@@ -256,6 +258,15 @@ export class ExtFloat {
       }
     }
     this.set(sign | be, (R[7] << 16) | R[6], (R[5] << 16) | R[4]);
+  }
+
+  /** Whether rounding R at bit `pos` (the lowest kept bit) increments it, by FCW.RC. */
+  private roundsUp(neg: boolean, pos: number, sticky: boolean): boolean {
+    const roundBit = bit(R, pos - 1);
+    const rest = sticky || anyBelow(R, pos - 1);
+    if (roundBit === 0 && !rest) return false;
+    if (this.rc === RC_NEAREST) return roundBit !== 0 && (rest || bit(R, pos) !== 0);
+    return this.rc === RC_UP ? !neg : this.rc === RC_DOWN ? neg : false;
   }
 
   /** Loads operand o's significand into the top of `dst` (bits 127:64). */
