@@ -240,14 +240,18 @@ export class Cpu extends CpuMemory {
 
   // ---- state changes that affect decoding, translation or the mode ----------------------------
 
-  /** Loads a segment register's selector and hidden part directly (reset, VM entry, tests, loaders). */
-  loadSegmentCache(seg: number, sel: number, baseLo: number, baseHi: number, limit: number, ar: number): void {
+  /**
+   * Loads a segment register's selector and hidden part directly (reset, VM entry, tests,
+   * loaders). `modeLater`: the caller loads CS next, which recomputes the mode (VM entries and
+   * exits load SS then CS: one updateMode instead of two).
+   */
+  loadSegmentCache(seg: number, sel: number, baseLo: number, baseHi: number, limit: number, ar: number, modeLater = false): void {
     this.segSel[seg] = sel & 0xffff;
     this.segBaseLo[seg] = baseLo | 0;
     this.segBaseHi[seg] = baseHi | 0;
     this.segLimit[seg] = limit >>> 0;
     this.segAr[seg] = ar;
-    if (seg === CS || seg === SS) this.updateMode();
+    if ((seg === CS || seg === SS) && !modeLater) this.updateMode();
   }
 
   /** Recomputes the operating mode, code size, stack size and CPL (SDM Vol. 3 §2.2, §5.5). */

@@ -39,6 +39,9 @@ function str4(s: string, i: number): number {
   return v;
 }
 
+/** Leaf 0's vendor string "GenuineIntel" in EBX, EDX, ECX order. */
+const VENDOR_EBX = str4('GenuineIntel', 0), VENDOR_EDX = str4('GenuineIntel', 4), VENDOR_ECX = str4('GenuineIntel', 8);
+
 /** CPUID.01H:EBX[23:16]: the logical-processor count rounded up to a power of two (SDM Vol. 2 CPUID, Vol. 3 §9.9.1). */
 function addressableIds(n: number): number {
   let ids = 1;
@@ -53,7 +56,7 @@ export function cpuid(c: Cpu, leafIn: number, subleaf: number): void {
   if ((leaf > MAX_BASIC && leaf < 0x80000000) || leaf > MAX_EXTENDED) leaf = MAX_BASIC;
   let a = 0, b = 0, cc = 0, d = 0;
   switch (leaf) {
-    case 0: a = MAX_BASIC; b = str4('GenuineIntel', 0); d = str4('GenuineIntel', 4); cc = str4('GenuineIntel', 8); break;
+    case 0: a = MAX_BASIC; b = VENDOR_EBX; d = VENDOR_EDX; cc = VENDOR_ECX; break;
     case 1:
       a = SIGNATURE;
       // EBX: CLFLUSH line 8×8 bytes; [23:16] addressable logical-processor IDs in the package

@@ -69,9 +69,16 @@ export class DebugUnit {
   /** Set during an instruction that must not single-step (INT n, INT3, INTO, INT1, VM entries and exits). */
   stepCancel = false;
 
+  /** The DR7 value the fields above were decoded from (DR0-DR3: `addr`); NaN before the first decode. */
+  private decodedDr7 = NaN;
+
   /** Decodes DR7 and DR0-DR3 (`dr` as CpuState holds them). Returns true when data breakpoints were or are enabled (the pages watched may have changed). */
   decode(dr: Float64Array, dr7: number): boolean {
     const oldData = this.dataEnabled;
+    // Every VM entry and exit lands here (issue 4): unchanged registers decode to the same fields.
+    const a = this.addr;
+    if (dr7 === this.decodedDr7 && dr[0] === a[0] && dr[1] === a[1] && dr[2] === a[2] && dr[3] === a[3]) return oldData !== 0;
+    this.decodedDr7 = dr7;
     let exec = 0, execOn = 0, io = 0, ioOn = 0, data = 0, dataOn = 0, writeOnly = 0, watch = 0;
     for (let n = 0; n < 4; n++) {
       const bit = 1 << n;

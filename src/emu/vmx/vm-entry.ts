@@ -91,7 +91,7 @@ function loadGuestState(v: Vmx, c: Cpu): void {
   v.msrs.load(c, MSR_SYSENTER_EIP, m.r32(O.GUEST_SYSENTER_EIP), m.r32(O.GUEST_SYSENTER_EIP + 4));
   for (let i = 0; i < 8; i++) {
     if (SEGS[i] === CS) continue;
-    c.loadSegmentCache(SEGS[i], m.r16(O_SEL[i]), m.r32(O_BASE[i]), m.r32(O_BASE[i] + 4), m.r32(O_LIMIT[i]) >>> 0, m.r32(O_AR[i]));
+    c.loadSegmentCache(SEGS[i], m.r16(O_SEL[i]), m.r32(O_BASE[i]), m.r32(O_BASE[i] + 4), m.r32(O_LIMIT[i]) >>> 0, m.r32(O_AR[i]), true);
   }
   c.gdtrBase = m.rNum(O.GUEST_GDTR_BASE);
   c.gdtrLimit = m.r32(O.GUEST_GDTR_LIMIT) & 0xffff;

@@ -211,7 +211,7 @@ export function loadHostState(v: Vmx, c: Cpu): void {
     }
     if (seg === CS) continue;
     const unusable = (sel & 0xfff8) === 0 && seg !== SS ? AR_UNUSABLE : 0;
-    c.loadSegmentCache(seg, sel, baseLo, baseHi, 0xffffffff, data | unusable);
+    c.loadSegmentCache(seg, sel, baseLo, baseHi, 0xffffffff, data | unusable, true); // CS comes last
   }
   c.loadSegmentCache(TR, m.r16(O.HOST_TR_SELECTOR), m.r32(O.HOST_TR_BASE), host64 ? m.r32(O.HOST_TR_BASE + 4) : 0, 0x67, AR_P | 11);
   c.loadSegmentCache(LDTR, 0, 0, 0, 0, AR_UNUSABLE);

@@ -161,13 +161,8 @@ export class ExtFloat {
   // ---- results -----------------------------------------------------------------------------
 
   private set(se: number, hi: number, lo: number): void { this.se = se; this.hi = hi; this.lo = lo; }
-  protected set80(se: number, hi: number, lo: number): void { this.set(se, hi, lo); }
   /** The operand's own encoding as the result. */
-  protected copy(o: XOperand): void { this.set(o.se, o.hi, o.lo); }
-  /** Loads o's significand into the working register (bit 127 = its leading bit). */
-  protected loadTop(o: XOperand): void { this.top(R, o); }
-  /** Rounds the working register (see round) with its leading bit worth 2^E. */
-  protected roundTop(neg: boolean, E: number): void { this.round(neg, E, false); }
+  private copy(o: XOperand): void { this.set(o.se, o.hi, o.lo); }
   zero(neg: boolean): void { this.set(neg ? 0x8000 : 0, 0, 0); }
   inf(neg: boolean): void { this.set(neg ? 0xffff : 0x7fff, 0x80000000 | 0, 0); }
   /** The real indefinite with IE (SDM Vol. 1 §4.8.3.7). */
@@ -220,9 +215,12 @@ export class ExtFloat {
       }
     }
     // Unmasked underflow delivers the normalized result with the exponent biased by +24576;
-    // when even that is out of range (only FSCALE gets there) the masked response applies.
-    const biasUp = tiny && underflowUnmasked && be + 24576 > 0;
-    if (be <= 0 && !biasUp) {
+    // when even that is out of range (only FSCALE gets there) a signed zero, inexact, not
+    // rounded up, whatever RC says (as the host CPU does).
+    const biasUp = tiny && underflowUnmasked;
+    if (biasUp && be + 24576 <= 0) { this.exc |= FSW_UE | FSW_PE; this.zero(neg); return; }
+    const denormalize = be <= 0 && !biasUp;
+    if (denormalize) {
       const k = 1 - be;
       if (k > 130) { clear(R); sticky = true; } else if (shr(R, 8, k)) sticky = true;
       be = 0;
@@ -234,7 +232,7 @@ export class ExtFloat {
     if (up) {
       clear(T1);
       T1[pos >> 4] = 1 << (pos & 15);
-      if (add(R, T1, 8) !== 0 || bit(R, 128) !== 0) { R[7] = 0x8000; be++; } else if (be === 0 && bit(R, 127) !== 0) be = 1;
+      if (add(R, T1, 8) !== 0) { R[7] = 0x8000; be++; } else if (denormalize && bit(R, 127) !== 0) be = 1;
     }
     if (inexact) this.exc |= FSW_PE | (up ? FSW_C1 : 0);
     if (tiny && (inexact || underflowUnmasked)) this.exc |= FSW_UE;
@@ -469,10 +467,10 @@ export class ExtFloat {
     shl(R, 8, 127 - tb);
     this.set((a.neg ? 0x8000 : 0) | (tb - 64 + 16383), (R[7] << 16) | R[6], (R[5] << 16) | R[4]);
   }
-}
 
-/** The second result of FXTRACT (the exponent) and the quotient bits of FPREM/FPREM1. */
-export class ExtFloatResults extends ExtFloat {
+  // ---- FSCALE, FXTRACT, FPREM/FPREM1 ------------------------------------------------------
+
+  /** The second result of FXTRACT (the exponent). */
   se2 = 0;
   hi2 = 0;
   lo2 = 0;
@@ -498,8 +496,8 @@ export class ExtFloatResults extends ExtFloat {
     let n = 0;
     if (b.cls === X_FINITE && b.exp >= 0) n = b.exp > 20 ? 1 << 20 : ((b.sig[3] << 16) | b.sig[2]) >>> (31 - b.exp);
     if (b.neg) n = -n;
-    this.loadTop(a);
-    this.roundTop(a.neg, a.exp + n);
+    this.top(R, a);
+    this.round(a.neg, a.exp + n, false);
   }
 
   /** FXTRACT (SDM Vol. 2): significand (exponent 0) in se/hi/lo, exponent as a number in se2/hi2/lo2. */
@@ -522,7 +520,7 @@ export class ExtFloatResults extends ExtFloat {
       const t = 31 - Math.clz32(m);
       this.second((e < 0 ? 0x8000 : 0) | (16383 + t), (m << (31 - t)) | 0, 0);
     }
-    this.set80((a.neg ? 0x8000 : 0) | 16383, (a.sig[3] << 16) | a.sig[2], (a.sig[1] << 16) | a.sig[0]);
+    this.set((a.neg ? 0x8000 : 0) | 16383, (a.sig[3] << 16) | a.sig[2], (a.sig[1] << 16) | a.sig[0]);
   }
 
   private second(se: number, hi: number, lo: number): void { this.se2 = se; this.hi2 = hi; this.lo2 = lo; }
@@ -590,15 +588,15 @@ export class ExtFloatResults extends ExtFloat {
     clear(R);
     for (let k = 0; k < 5; k++) R[k] = T2[k];
     shl(R, 8, 127 - t);
-    this.roundTop(neg, bexp - 63 + t);
+    this.round(neg, bexp - 63 + t, false);
   }
 
   /** A finite operand as the result, through rounding (exact; a denormal still reports underflow when UE is unmasked). */
   private same(o: XOperand): void {
-    this.loadTop(o);
-    this.roundTop(o.neg, o.exp);
+    this.top(R, o);
+    this.round(o.neg, o.exp, false);
   }
 }
 
 /** The one instance the x87 handlers use (scratch state, reset by begin()). */
-export const XF = new ExtFloatResults();
+export const XF = new ExtFloat();

@@ -367,10 +367,12 @@ function arithForm(form: OpcodeForm): Handler {
     const i = d.rm & 7;
     XF.begin(f.fcw, true);
     const destI = toSti ? i : 0, srcI = toSti ? 0 : i;
+    // The memory operand is read first: its #PF/#GP comes before any x87 exception.
+    if (isMem) decodeMem(c, d, XF.b, kind);
     const empty = isEmpty(f, 0) || (!isMem && isEmpty(f, i));
     if (!empty) {
       decodeSt(f, XF.a, destI);
-      if (isMem) decodeMem(c, d, XF.b, kind); else decodeSt(f, XF.b, srcI);
+      if (!isMem) decodeSt(f, XF.b, srcI);
     }
     if (compare) {
       // The condition codes are set even when an exception is unmasked; then nothing pops.
