@@ -49,9 +49,10 @@ const TEMPLATES: readonly [string, readonly number[]][] = [
   ['movb $0, 4(%rsi); movb $0, 5(%rsi); lgs (%rsi), %eax', [0x800, 0x801, 0x802]],
   ['movb $0, 2(%rsi); movb $0, 3(%rsi); lgs (%rsi), %ax', [0x800, 0x801, 0x802]],
   ['movb $0, (%rsi); movb $0, 1(%rsi); movw (%rsi), %gs', [0x800, 0x801]], ['movw %gs, (%rsi)', [0x801]],
-  // x87: single 4, double 8, extended 8, control/status words 2, FSTENV area 4.
+  // x87: single 4, double 8, extended 8, control/status words 2, FSTENV/FSAVE areas 4.
   ['flds (%rsi)', [0x802, 0x804]], ['fldl (%rsi)', [0x804, 0x808]], ['fldt (%rsi)', [0x802, 0x804, 0x808]],
   ['fnstcw (%rsi)', [0x801]], ['fnstsw (%rsi)', [0x801]], ['fnstenv (%rsi)', [0x802, 0x804]],
+  ['fnsave (%rsi); frstor (%rsi)', [0x802, 0x804, 0x808]], // one 4-aligned item: its 80-bit slots are not checked
   // SSE scalars (4, 8), 128-bit unaligned forms below 8-byte alignment, FXSAVE (#GP).
   ['movss (%rsi), %xmm0', [0x802]], ['movsd (%rsi), %xmm0', [0x804]], ['movq (%rsi), %xmm0', [0x804]],
   ['movups (%rsi), %xmm0', [0x804]], ['movdqu %xmm0, (%rsi)', [0x802]], ['fxsave (%rsi)', [0x808]],

@@ -20,6 +20,7 @@
 //   on as if IGNNE# were asserted.
 // - an instruction that raises an unmasked exception leaves its destination and the stack as
 //   they were and sets ES (and B); the #MF comes at the next waiting instruction (§8.6).
+import { checkItemAlignment } from '../alignment';
 import type { Cpu } from '../cpu';
 import type { DecodedInsn } from '../decoder';
 import { CpuFault, MF, NM } from '../fault';
@@ -628,6 +629,9 @@ function envOp(save: boolean, withRegs: boolean): Handler {
     const size = (d.opSize === 2 ? 14 : 28) + (withRegs ? 80 : 0);
     c.ea(d, size, save);
     const lo = c.linLo, hi = c.linHi;
+    // One item for #AC (SDM Vol. 3 Table 6-7): the image is 4-aligned (2 with a 16-bit operand
+    // size), its 80-bit register slots are not checked one by one.
+    checkItemAlignment(c, lo, hi, d.opSize === 2 ? 2 : 4);
     if (save) {
       // Probe the whole image first: a #PF half-way must not leave a partial image behind.
       at(c, lo, hi, size - 1);
