@@ -490,7 +490,9 @@ function withWait(bytes: Uint8Array, offset: number, opcodeAt: number, address: 
   const waits = opcodeAt - offset - kept.length;
   const copy = Uint8Array.from([...kept, ...bytes.subarray(opcodeAt, Math.min(bytes.length, opcodeAt + 15))]);
   const ok = decode(copy, 0, mode as DecodeMode, insn);
-  const r = decoded(ok, copy, 0, address, mode, symbolize, true);
+  // The copy lacks the FWAITs: shift its address so that a RIP-relative target still counts
+  // from the end of all the bytes objdump took (9B D8 25 disp32: 7 bytes).
+  const r = decoded(ok, copy, 0, address + BigInt(waits), mode, symbolize, true);
   return { length: r.length + waits, text: r.text };
 }
 

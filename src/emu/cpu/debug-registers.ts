@@ -77,7 +77,7 @@ export class DebugUnit {
     const oldData = this.dataEnabled;
     // Every VM entry and exit lands here (issue 4): unchanged registers decode to the same fields.
     const a = this.addr;
-    if (dr7 === this.decodedDr7) return oldData !== 0;
+    if (dr7 === this.decodedDr7 && dr[0] === a[0] && dr[1] === a[1] && dr[2] === a[2] && dr[3] === a[3]) return oldData !== 0;
     this.decodedDr7 = dr7;
     let exec = 0, execOn = 0, io = 0, ioOn = 0, data = 0, dataOn = 0, writeOnly = 0, watch = 0;
     for (let n = 0; n < 4; n++) {

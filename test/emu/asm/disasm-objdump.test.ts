@@ -83,7 +83,7 @@ function randomWindows(mode: GasMode, n: number, seed: number): Uint8Array[] {
 const FUZZ: Record<GasMode, number> = { 64: 20000, 32: 10000, 16: 10000 };
 
 describe.each([64, 32, 16] as const)('random bytes in %i-bit mode vs objdump', (mode) => {
-  it(`first instruction of ${FUZZ[mode]} random 15-byte windows: same length and text wherever our table decodes it, and (bad) wherever objdump says (bad) (x87/SSE/AVX and other forms outside the table excluded)`, () => {
+  it(`first instruction of ${FUZZ[mode]} random 15-byte windows: same length and text wherever our table decodes it, and (bad) wherever objdump says (bad) (MMX, AVX and other forms outside the table excluded)`, () => {
     const windows = randomWindows(mode, FUZZ[mode], 0x5eed + mode);
     const od = objdumpFirstInstructions(windows, mode);
     const bad: { key: string; line: string }[] = [];
