@@ -587,7 +587,7 @@ export class Machine {
       this.emitter.emit('halt', { rip: cpu.rip, interruptsEnabled: ifSet });
     }
     if (cpu.waitForSipi) return { kind: 'halted-forever', why: `the processor waits for a SIPI (its guest entered the wait-for-SIPI activity state) and there is no other processor to send one` };
-    if (hub.nmiPending) return undefined;
+    if (this.processors[0].nmiWakes) return undefined;
     const vmx = cpu.vmx;
     const interruptsWake = ifSet || (vmx !== undefined && vmx.interruptsExit());
     if (interruptsWake && hub.intrPending) return undefined;

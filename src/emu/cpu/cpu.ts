@@ -231,6 +231,8 @@ export class Cpu extends CpuMemory {
     this.halted = false;
     this.waitForSipi = false;
     this.interruptShadow = false;
+    this.nmiBlocked = false;
+    this.iretUnblocksNmi = true;
     this.faultChain.length = 0;
     this.fpu.reset();
     resetMsrs(this);
@@ -592,10 +594,13 @@ export class Cpu extends CpuMemory {
     if (intr !== undefined) {
       let delivered = false;
       try {
-        if (intr.nmiPending) {
+        if (intr.nmiPending && !this.nmiBlocked) {
+          // A blocked NMI stays latched until IRET unblocks it (SDM Vol. 3A §6.7.1); the
+          // blocking starts with the delivery, and an exit during it saves it (SDM §27.1).
           intr.acknowledgeNmi();
           this.halted = false;
           delivered = true;
+          this.nmiBlocked = true;
           deliverEvent(this, EVENT_NMI, 2, -1);
         } else if (intr.intrPending && (this.flagsVal & IF) !== 0) {
           const v = intr.acknowledge();

@@ -131,6 +131,19 @@ export class CpuState {
   waitForSipi = false;
   /** Interrupt shadow after STI / MOV SS / POP SS: interrupts are inhibited for one instruction (SDM Vol. 3 §6.8.3). */
   interruptShadow = false;
+  /**
+   * Blocking by NMI (SDM Vol. 3A §6.7.1): delivering an NMI blocks further NMIs until the next
+   * IRET, and the one that arrives meanwhile stays latched (the local APIC holds at most one).
+   * In VMX non-root operation with "virtual NMIs" = 1 this is virtual-NMI blocking instead
+   * and physical NMIs are not blocked (SDM Vol. 3C §26.7.1, §25.3); it is the state that bit 3
+   * of the guest interruptibility-state field loads and saves (Table 24-3).
+   */
+  nmiBlocked = false;
+  /**
+   * IRET ends blocking by NMI (SDM Vol. 2 IRET, Vol. 3A §6.7.1), except in VMX non-root
+   * operation with "NMI exiting" = 1 and "virtual NMIs" = 0 (SDM §25.3 "IRET"); VM entry sets it.
+   */
+  iretUnblocksNmi = true;
 
   /** Segment base as a number (exact for canonical bases). */
   segBase(seg: number): number {

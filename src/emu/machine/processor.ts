@@ -19,6 +19,7 @@ import { AR_P, AR_S, AR_TYPE_ACCESSED, AR_TYPE_CODE, AR_TYPE_RW, CS } from '../c
 import type { InterruptHub } from '../devices/io-bus.js';
 import type { LocalApic } from '../devices/local-apic.js';
 import { Mmu } from '../mmu/mmu.js';
+import { PIN_VIRTUAL_NMIS } from '../vmx/control-bits.js';
 import { attachVmx } from '../vmx/vmx.js';
 import { DeviceMsrs } from './device-msrs.js';
 import type { PcBoard } from './pc-board.js';
@@ -172,7 +173,7 @@ export class Processor {
 
   /**
    * Could this processor do anything if it ran now? Not when it waits for a SIPI (unless a
-   * SIPI is latched for its guest) or is halted with nothing to wake it: an NMI, an INIT
+   * SIPI is latched for its guest) or is halted with nothing to wake it: an unblocked NMI, an INIT
    * latched for its guest, an interrupt it would take (RFLAGS.IF, or external-interrupt
    * exiting in non-root operation), or its guest's VMX-preemption timer run out.
    */
@@ -182,11 +183,21 @@ export class Processor {
     if (c.waitForSipi) return v !== undefined && v.nonRoot && v.sipiVector >= 0;
     if (!c.halted) return true;
     const hub = this.interrupts;
-    if (hub.nmiPending) return true;
+    if (this.nmiWakes) return true;
     if (v !== undefined && v.nonRoot && v.initLatched) return true;
     if (hub.intrPending && ((getFlags(c) & IF) !== 0 || (v !== undefined && v.interruptsExit()))) return true;
     if (v !== undefined && v.haltTimerDeadline() !== Infinity && v.tscNow() >= v.haltTimerDeadline()) return true;
     return false;
+  }
+
+  /**
+   * A latched NMI the processor would take now: blocking by NMI keeps it waiting (SDM Vol. 3A
+   * §6.7.1); virtual-NMI blocking does not (§26.7.1).
+   */
+  get nmiWakes(): boolean {
+    const c = this.cpu;
+    const v = c.vmx;
+    return this.interrupts.nmiPending && (!c.nmiBlocked || (v !== undefined && v.nonRoot && (v.pin & PIN_VIRTUAL_NMIS) !== 0));
   }
 
   /** Halted (HLT, not waiting for a SIPI), with an interrupt able to end the halt. */

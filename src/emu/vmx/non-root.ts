@@ -325,12 +325,6 @@ function wrap(v: Vmx, f: OpcodeForm, root: Handler): Handler | undefined {
       };
     }
     case 'vmfunc': return (c, d) => vmfunc(v, c, d);
-    // IRET ends virtual-NMI blocking (SDM §25.3 "IRET" with "virtual NMIs" = 1). Task returns
-    // (NT = 1) are not emulated by the CPU, so the task-switch exit never arises.
-    case 'iret': return (c, d) => {
-      root(c, d);
-      if ((v.pin & PIN_VIRTUAL_NMIS) !== 0) v.guestNmiBlocked = false;
-    };
     default: return undefined;
   }
 }
@@ -452,7 +446,8 @@ export function makeService(v: Vmx): () => boolean {
     const intr = c.interrupts;
     const movSs = c.interruptShadow && c.movSsShadow;
     if (intr !== undefined) {
-      if ((v.pin & PIN_NMI_EXITING) !== 0 && intr.nmiPending && !movSs) {
+      // Blocking by NMI holds NMIs back, virtual-NMI blocking does not (SDM §25.2, §26.7.1).
+      if ((v.pin & PIN_NMI_EXITING) !== 0 && intr.nmiPending && !movSs && !(c.nmiBlocked && (v.pin & PIN_VIRTUAL_NMIS) === 0)) {
         intr.acknowledgeNmi();
         beginExit(v);
         v.exitIntrInfo = VALID | (2 << 8) | 2;
@@ -469,7 +464,7 @@ export function makeService(v: Vmx): () => boolean {
         return true;
       }
     }
-    if ((v.proc & CPU_NMI_WINDOW) !== 0 && (v.pin & PIN_VIRTUAL_NMIS) !== 0 && !v.guestNmiBlocked && !movSs) {
+    if ((v.proc & CPU_NMI_WINDOW) !== 0 && (v.pin & PIN_VIRTUAL_NMIS) !== 0 && !c.nmiBlocked && !movSs) {
       beginExit(v); vmExit(v, R.NMI_WINDOW); return true;
     }
     if ((v.proc & CPU_INTR_WINDOW) !== 0 && (c.flagsVal & IF) !== 0 && !c.interruptShadow) {

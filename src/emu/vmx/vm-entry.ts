@@ -22,7 +22,7 @@ import { paePaging } from '../cpu/handlers/system';
 import { MSR_DEBUGCTL, MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP } from '../cpu/msrs';
 import { CR0_ET, CS, DS, EFER_LMA, EFER_LME, ES, FS, GS, LDTR, SS, TR } from '../cpu/state';
 import {
-  CPU_MTF, CPU_SECONDARY, ENTRY_IA32E, EXIT_SAVE_PAT, PIN_VIRTUAL_NMIS, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT, SEC_VPID,
+  CPU_MTF, CPU_SECONDARY, ENTRY_IA32E, EXIT_SAVE_PAT, PIN_NMI_EXITING, PIN_VIRTUAL_NMIS, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT, SEC_VPID,
 } from './control-bits';
 import { EXIT_REASON_MSR_LOAD_FAIL, formatEntryFailure } from './entry-checks';
 import { LAUNCH_STATE_LAUNCHED, VMCS_LAUNCH_STATE_OFFSET } from './vmcs-fields';
@@ -104,7 +104,10 @@ function loadGuestState(v: Vmx, c: Cpu): void {
   const intr = m.r32(O.GUEST_INTERRUPTIBILITY_INFO);
   c.interruptShadow = (intr & 3) !== 0;
   c.movSsShadow = (intr & 2) !== 0;
-  v.guestNmiBlocked = (intr & 8) !== 0;
+  // Bit 3 is blocking by NMI, or with "virtual NMIs" virtual-NMI blocking (physical NMIs are then
+  // unblocked); IRET ends it unless "NMI exiting" = 1 and "virtual NMIs" = 0 (SDM §26.7.1, §25.3).
+  c.nmiBlocked = (intr & 8) !== 0;
+  c.iretUnblocksNmi = (v.pin & PIN_NMI_EXITING) === 0 || (v.pin & PIN_VIRTUAL_NMIS) !== 0;
   c.halted = m.r32(O.GUEST_ACTIVITY_STATE) === 1;
   c.waitForSipi = m.r32(O.GUEST_ACTIVITY_STATE) === 3; // only a SIPI ends it (signals.ts)
   // CS last: with CR0, EFER and SS loaded, updateMode sees the guest's mode.
@@ -160,8 +163,8 @@ function injectEvent(v: Vmx, c: Cpu): void {
   }
   if (kind < 0) return;
   const vector = info & 0xff;
-  // Injecting an NMI with "virtual NMIs" blocks further virtual NMIs until IRET (SDM §26.6.1.2).
-  if (type === 2 && (v.pin & PIN_VIRTUAL_NMIS) !== 0) v.guestNmiBlocked = true;
+  // An injected NMI blocks NMIs, or with "virtual NMIs" virtual NMIs, as a delivered one does (SDM §26.6.1.2, §26.7.1).
+  if (type === 2) c.nmiBlocked = true;
   const error = (info & 0x800) !== 0 ? m.r32(O.VM_ENTRY_EXCEPTION_ERROR_CODE) : -1;
   const returnRip = type >= 4 ? c.rip + (m.r32(O.VM_ENTRY_INSTRUCTION_LEN) >>> 0) : c.rip;
   // The injected event itself is delivered, never intercepted (faults during its delivery are).

@@ -21,7 +21,7 @@ import {
   AR_DB, AR_G, AR_L, AR_P, AR_S, AR_UNUSABLE, CR0_ET, CS, DS, EFER_LMA, EFER_LME, ES, FS, GS, LDTR, SS, TR,
 } from '../cpu/state';
 import {
-  EXIT_HOST_64, EXIT_LOAD_EFER, EXIT_LOAD_PAT, EXIT_SAVE_DEBUG, EXIT_SAVE_EFER, EXIT_SAVE_PAT, EXIT_SAVE_TIMER, ENTRY_IA32E, SEC_EPT,
+  EXIT_HOST_64, EXIT_LOAD_EFER, EXIT_LOAD_PAT, EXIT_SAVE_DEBUG, EXIT_SAVE_EFER, EXIT_SAVE_PAT, EXIT_SAVE_TIMER, ENTRY_IA32E, PIN_VIRTUAL_NMIS, SEC_EPT,
 } from './control-bits';
 import { enterHostContext } from './translation-context';
 import { MSR_LIST_MAX_ENTRIES } from './capabilities';
@@ -105,7 +105,9 @@ function saveGuestState(v: Vmx, c: Cpu, reason: number): number {
     c.mmu.readPdptes(p);
     for (let i = 0; i < 4; i++) ch |= m.put64(O.GUEST_PDPTR0 + 8 * i, p[2 * i], p[2 * i + 1]);
   }
-  let intr = v.guestNmiBlocked ? INTR_NMI : 0;
+  // Bit 3: blocking by NMI, or virtual-NMI blocking with "virtual NMIs" (SDM §27.3.4); an NMI
+  // that causes the exit blocks NMIs only once the exit completes (§27.1).
+  let intr = c.nmiBlocked ? INTR_NMI : 0;
   // Blocking by STI / MOV SS: the exit happened at or inside the one-instruction shadow.
   if (c.interruptShadow || c.shadowIcount === c.icount) intr |= c.movSsShadow ? INTR_MOV_SS : INTR_STI;
   ch |= m.put32(O.GUEST_INTERRUPTIBILITY_INFO, intr);
@@ -280,6 +282,13 @@ export function vmExit(v: Vmx, reason: number, entryFailure = false, message?: s
   }
   const guestRip = c.rip;
   v.timerDeadline = Infinity;
+  if (!entryFailure) {
+    // Only an exit caused by an NMI blocks NMIs; others leave blocking by NMI as it was, and
+    // with "virtual NMIs" the guest's blocking was virtual: NMIs were unblocked (SDM §27.5.5, §26.7.1).
+    const nmiExit = reason === REASON_EXCEPTION && (v.exitIntrInfo & 0x700) === 0x200;
+    c.nmiBlocked = nmiExit || ((v.pin & PIN_VIRTUAL_NMIS) === 0 && c.nmiBlocked);
+  }
+  c.iretUnblocksNmi = true;
   loadHostState(v, c);
   leaveNonRoot(v, c);
   if (abort === 0) {

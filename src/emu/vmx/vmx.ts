@@ -108,8 +108,6 @@ export class Vmx {
    * VM exit (interruption type 7, whatever the "monitor trap flag" control).
    */
   mtfPending = false;
-  /** "Blocking by NMI" for the guest (interruptibility bit 3), kept across the entry. */
-  guestNmiBlocked = false;
   /** The last entry checked fields the exit may clear or rewrite (injection, pending debug exceptions). */
   entryHadExtras = false;
   /** The guest executed a WRMSR that did not exit (or an MSR list ran): MSRs may differ from the VMCS. */

@@ -360,6 +360,11 @@ function returnToSegment(c: Cpu, sel: number, off: number, offHi: number, s: num
 /** IRET/IRETD/IRETQ (SDM Vol. 2 IRET). */
 function iret(c: Cpu, d: DecodedInsn): void {
   const s = d.opSize;
+  // IRET unblocks NMIs even when it faults (SDM Vol. 3A §6.7.1); a latched NMI is taken after it.
+  if (c.nmiBlocked && c.iretUnblocksNmi) {
+    c.nmiBlocked = false;
+    c.checkInterrupts();
+  }
   if (c.mode === MODE_REAL) {
     const ip = c.peek(s, 0), cs = c.peek(s, s) & 0xffff, fl = c.peek(s, 2 * s);
     c.adjustSp(3 * s);
