@@ -8,7 +8,7 @@
  * VMCS to hold an error number); VMfailValid(n) sets ZF and writes n to the VM-instruction
  * error field of the current VMCS. Exceptions: #UD outside VMX operation (VMXON: with
  * CR4.VMXE = 0) and in real, virtual-8086 and compatibility mode; #GP(0) at CPL > 0.
- * Pointers must be 4-KiB aligned and below 2^MAXPHYADDR (MAXPHYADDR = 39, mmu/access.ts).
+ * Pointers must be 4-KiB aligned and below 2^MAXPHYADDR (MAXPHYADDR = 40, mmu/access.ts).
  */
 
 import type { Cpu } from '../cpu/cpu';
