@@ -10,18 +10,19 @@
 // never cached, so every such access takes the slow path through PhysicalMemory (device
 // dispatch, code-write notification) or the breakpoint check. While alignment checking is on
 // (alignment.ts) nothing is cached and the slow paths check every access. The cache is a
-// subset of the MMU's TLB: it is flushed whenever the CPU asks the MMU to flush anything, and
-// on a CPL change (entries are filled for one privilege level). The MMU tags its TLB with VMX
-// translation contexts (mmu.ts); the CPU keeps one set of arrays (a bank) per context it
-// alternates between, so a VM exit and the VMRESUME after it find their pages still cached
-// (switchSoftTlb) when nothing was invalidated meanwhile.
+// subset of the MMU's TLB: it is flushed whenever the CPU asks the MMU to flush anything. The
+// MMU tags its TLB with VMX translation contexts (mmu.ts), and entries are filled with one
+// privilege level's permissions: the CPU keeps one set of arrays (a bank) per (context, CPL)
+// it alternates between, so a VM exit and the VMRESUME after it (switchSoftTlb), or a system
+// call and its return (cplChanged), find their pages still cached when nothing was
+// invalidated meanwhile. Each bank also remembers its last fetch window (cpu.ts).
 //
 // Linear addresses travel as int32 halves (lo, hi); in 16/32-bit modes hi is always 0.
 import type { PhysicalMemory } from '../memory/physical-memory';
 import { REG_RIP, type DecodedInsn } from './decoder';
 import { alignmentArmed, alignmentFault } from './alignment';
 import { CpuFault, GP, PF_VEC, SS_VEC } from './fault';
-import { CpuState, DS, FS, SS, AR_TYPE_CODE, AR_TYPE_RW, AR_TYPE_EC, AR_UNUSABLE, AR_DB } from './state';
+import { CpuState, CS, DS, FS, SS, AR_TYPE_CODE, AR_TYPE_RW, AR_TYPE_EC, AR_UNUSABLE, AR_DB } from './state';
 import { ACC_READ, ACC_WRITE, type Translator } from './translator';
 
 const TLB_SIZE = 256;
@@ -33,8 +34,11 @@ const INV32 = 1 / 4294967296;
 const NO_PAGE = new Uint8Array(4096);
 /** Fills remembered for a partial flush (flushSoftTlb). */
 const FILL_LIST = 32;
-/** Banks kept at once (VMX root and a few guests). */
-const MAX_BANKS = 4;
+/** Banks kept at once (VMX root and a few guests, each at the CPLs it runs at). */
+const MAX_BANKS = 6;
+/** A decoded-instruction cache page (cpu.ts icache): DecodedInsn by offset in the code page. */
+export type FetchPage = (DecodedInsn | undefined)[];
+const NO_WINDOW: FetchPage = new Array<DecodedInsn | undefined>(4096).fill(undefined);
 
 /** The software TLB's arrays for one MMU translation context. */
 class SoftTlbBank {
@@ -57,6 +61,16 @@ class SoftTlbBank {
   seen = -1;
   cpl = -1;
   used = 0;
+  /**
+   * The fetch window last opened while this bank was current (cpu.ts fetchSlow), with the CS
+   * base, limit and code size it was computed under: a VM exit and the VMRESUME after it
+   * reopen the window on the code page they left instead of translating it again. NaN: none.
+   */
+  winRipBase = NaN;
+  winPage: FetchPage = NO_WINDOW;
+  winCsBase = 0;
+  winCsLimit = 0;
+  winLong64 = false;
 
   clear(): void {
     const n = this.filledCount;
@@ -72,6 +86,7 @@ class SoftTlbBank {
       this.wPfn.fill(-1);
     }
     this.filledCount = 0;
+    this.winRipBase = NaN;
   }
 }
 
@@ -136,6 +151,23 @@ export class CpuMemory extends CpuState {
    * none. Lives here because every translation flush must also close the window.
    */
   protected fetchRipBase = NaN;
+  /** The decoded-instruction cache page the fetch window covers (cpu.ts). */
+  protected fetchPage: FetchPage = NO_WINDOW;
+
+  /** The fetch window just opened on an icache page (not a breakpoint view): the current bank remembers it. */
+  protected keepFetchWindow(): void {
+    const b = this.bank;
+    b.winRipBase = this.fetchRipBase;
+    b.winPage = this.fetchPage;
+    b.winCsBase = this.segBaseLo[CS];
+    b.winCsLimit = this.segLimit[CS];
+    b.winLong64 = this.long64;
+  }
+
+  /** Icache page `page` is being emptied for reuse (undefined: every page, or breakpoints changed): no bank may reopen a window on it. */
+  protected forgetFetchWindows(page: FetchPage | undefined): void {
+    for (const b of this.banks) if (page === undefined || b.winPage === page) b.winRipBase = NaN;
+  }
 
   /** Drops every cached page pointer, in every bank, and the fetch window (with every MMU flush and on CPL changes). */
   flushSoftTlb(): void {
@@ -146,20 +178,32 @@ export class CpuMemory extends CpuState {
 
   /**
    * The MMU switched from translation context `from` to `to` without invalidating anything
-   * (a VMX transition, mmu.ts selectContext; contexts as Mmu.contextId numbers them):
-   * keep this bank for `from`, and use the one kept for `to` if it is still current (no MMU
-   * invalidation since, same CPL), else an emptied one.
+   * (a VMX transition, mmu.ts selectContext; contexts as Mmu.contextId numbers them).
    */
   switchSoftTlb(from: number, to: number): void {
+    this.selectBank(from, this.cpl, to, this.cpl);
+  }
+
+  /**
+   * Keeps the current bank for (`from`, `fromCpl`) and makes the one kept for (`to`, `toCpl`)
+   * current if it is still current (no MMU invalidation since), else an emptied one; its fetch
+   * window reopens when CS still maps RIP as it did then (the window's fast path checks neither
+   * the CS base nor the limit).
+   */
+  private selectBank(from: number, fromCpl: number, to: number, toCpl: number): void {
     this.fetchRipBase = NaN;
     const cur = this.bank;
-    for (const b of this.banks) if (b.context === from) b.context = -1;
-    cur.context = from;
-    cur.seen = this.seenInvalidations;
-    cur.cpl = this.cpl;
-    cur.used = ++this.bankClock;
     let next: SoftTlbBank | undefined;
-    for (const b of this.banks) if (b.context === to) next = b;
+    for (const b of this.banks) {
+      if (b === cur) continue;
+      if (b.context === from && b.cpl === fromCpl) b.context = -1; // cur is the one kept for `from` now
+      else if (b.context === to && b.cpl === toCpl) next = b;
+    }
+    cur.context = from;
+    cur.cpl = fromCpl;
+    cur.seen = this.seenInvalidations;
+    cur.used = ++this.bankClock;
+    if (next === undefined && from === to && fromCpl === toCpl) next = cur;
     if (next === undefined) {
       if (this.banks.length < MAX_BANKS) {
         next = new SoftTlbBank();
@@ -169,7 +213,8 @@ export class CpuMemory extends CpuState {
         next!.clear();
       }
       next!.context = to;
-    } else if (next.seen !== this.mmu.tlbInvalidations || next.cpl !== this.cpl) {
+      next!.cpl = toCpl;
+    } else if (next.seen !== this.mmu.tlbInvalidations) {
       next.clear();
     }
     const b = next!;
@@ -177,6 +222,11 @@ export class CpuMemory extends CpuState {
     this.rTagLo = b.rTagLo; this.rTagHi = b.rTagHi; this.rPage = b.rPage;
     this.wTagLo = b.wTagLo; this.wTagHi = b.wTagHi; this.wPage = b.wPage; this.wPfn = b.wPfn;
     this.seenInvalidations = this.mmu.tlbInvalidations;
+    const long64 = this.long64;
+    if (b.winLong64 === long64 && (long64 || (b.winCsBase === this.segBaseLo[CS] && b.winCsLimit === this.segLimit[CS]))) {
+      this.fetchPage = b.winPage;
+      this.fetchRipBase = b.winRipBase;
+    }
   }
 
   /**
@@ -189,10 +239,16 @@ export class CpuMemory extends CpuState {
     this.alignCheck = armed;
   }
 
-  /** The CPL changed: the current bank's pages were cached for the old one (other banks remember theirs). */
-  protected cplChanged(): void {
-    this.fetchRipBase = NaN;
-    this.bank.clear();
+  /**
+   * The CPL changed from `oldCpl`: the current bank's pages were cached with the old one's
+   * permissions, so it is kept for (its context, `oldCpl`) and the bank kept for the new CPL in
+   * the same context takes over (a VM exit from a CPL-3 guest and the VMRESUME after it, or a
+   * system call and its return, find their pages still cached). Every other input of a
+   * page's permissions (CR0.WP, paging state, alignment checking) flushes all banks.
+   */
+  protected cplChanged(oldCpl: number): void {
+    const ctx = this.bank.context;
+    this.selectBank(ctx, oldCpl, ctx, this.cpl);
   }
 
   /** Drops cached write pointers to physical frame `pfn` (it now holds decoded code), in every bank. */

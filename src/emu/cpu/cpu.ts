@@ -196,7 +196,6 @@ export class Cpu extends CpuMemory {
   private readonly icache: ((DecodedInsn | undefined)[] | undefined)[] = [];
   private readonly pagePool: (DecodedInsn | undefined)[][] = [];
   private readonly codePages: number[] = [];
-  private fetchPage: (DecodedInsn | undefined)[] = new Array<DecodedInsn | undefined>(CACHE_PAGE).fill(undefined);
   private readonly scratch = new Uint8Array(16);
   private readonly crossInsn = new DecodedInsn();
   private readonly invalidInsn = new DecodedInsn();
@@ -274,7 +273,7 @@ export class Cpu extends CpuMemory {
     }
     this.long64 = this.mode === MODE_LONG64;
     this.stackSize = this.long64 ? 8 : (this.segAr[SS] & AR_DB) !== 0 && this.mode !== MODE_V8086 ? 4 : 2;
-    if (this.cpl !== oldCpl) this.cplChanged();
+    if (this.cpl !== oldCpl) this.cplChanged(oldCpl);
     this.fetchRipBase = NaN;
     this.updateAlignmentCheck(); // CPL or CR0.AM may have changed (alignment.ts)
   }
@@ -320,6 +319,7 @@ export class Cpu extends CpuMemory {
     if (page === undefined) return;
     if (page === this.breakpointViewOf) this.breakpointViewOf = undefined;
     this.icache[pfn] = undefined;
+    this.forgetFetchWindows(page);
     page.fill(undefined);
     if (this.pagePool.length < 16) this.pagePool.push(page);
   }
@@ -381,6 +381,7 @@ export class Cpu extends CpuMemory {
     this.fetchPage = page;
     this.fetchRipBase = rip - pageOff;
     if (breakpoints) this.breakpointWindow(page, rip - pageOff);
+    else this.keepFetchWindow();
     let d = page[pageOff];
     if (d !== undefined && d.mode === mode) {
       // Decoded before; only the fetch window had closed (a VM entry or exit, a TLB flush).
@@ -482,6 +483,7 @@ export class Cpu extends CpuMemory {
       // Breakpoints may have changed since the last run: look at the page again.
       this.breakpointViewOf = undefined;
       this.fetchRipBase = NaN;
+      this.forgetFetchWindows(undefined); // a bank's window may hold a slot that now has one
     }
     for (;;) {
       if (this.attention || this.icount >= this.attentionAt) {
