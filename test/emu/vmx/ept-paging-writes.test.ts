@@ -10,9 +10,9 @@ import type { PageWalk } from '../../../src/emu/mmu/page-walk';
 import { PageWalker } from '../../../src/emu/mmu/page-walker';
 import { PAGING_4LEVEL } from '../../../src/emu/mmu/paging-mode';
 import { EXIT_REASON as R } from '../../../src/emu/vmx/exit-reasons';
-import { PML4, Rig } from './rig';
+import { PML4, Rig, writeIdentityEpt } from './rig';
 
-const EPML4 = 0x800000, EPDPT = 0x801000, EPD = 0x802000, EPT_PT = 0x803000;
+const EPML4 = 0x800000, EPD = EPML4 + 0x2000, EPT_PT = 0x803000;
 const WB = 6 << 3;
 const EPTP = EPML4 | 6 | (3 << 3);
 const SEC_EPT = 1 << 1;
@@ -28,10 +28,8 @@ beforeEach(() => {
   rig.reset();
   rig.enterVmx();
   const m = rig.mem;
-  m.fill(EPML4, 0x4000, 0);
-  m.write64(EPML4, EPDPT | 7, 0);
-  m.write64(EPDPT, EPD | 7, 0);
-  for (let i = 0; i < 512; i++) m.write64(EPD + 8 * i, (i << 21) | 0x80 | WB | 7, 0);
+  writeIdentityEpt(m, EPML4);
+  m.fill(EPT_PT, 0x1000, 0);
   // The first 2 MiB of guest-physical memory in 4-KiB EPT pages, so the page that holds
   // the guest's page directory can get its own permissions.
   m.write64(EPD, EPT_PT | 7, 0);

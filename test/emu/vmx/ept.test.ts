@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ACC_READ, ACC_WRITE } from '../../../src/emu/mmu/access';
 import { EXIT_REASON as R, formatExit } from '../../../src/emu/vmx/exit-reasons';
-import { GUEST_CODE, Rig } from './rig';
+import { GUEST_CODE, Rig, writeIdentityEpt } from './rig';
 
 const EPML4 = 0x800000, EPDPT = 0x801000, EPD = 0x802000, EPT_PT = 0x803000;
 const WB = 6 << 3;
@@ -18,10 +18,8 @@ beforeEach(() => {
   rig.reset();
   rig.enterVmx();
   const m = rig.mem;
-  m.fill(EPML4, 0x4000, 0);
-  m.write64(EPML4, EPDPT | 7, 0);
-  m.write64(EPDPT, EPD | 7, 0);
-  for (let i = 0; i < 512; i++) m.write64(EPD + 8 * i, (i << 21) | 0x80 | WB | 7, 0);
+  writeIdentityEpt(m, EPML4);
+  m.fill(EPT_PT, 0x1000, 0);
 });
 
 function pde(i: number, v: number): void {

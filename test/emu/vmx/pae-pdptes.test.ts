@@ -4,9 +4,9 @@
 // linear address to different memory, so which one the CPU used is visible in what it reads.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_REASON as R } from '../../../src/emu/vmx/exit-reasons';
-import { GUEST_CODE, Rig } from './rig';
+import { GUEST_CODE, Rig, writeIdentityEpt } from './rig';
 
-const EPML4 = 0x800000, EPDPT = 0x801000, EPD = 0x802000;
+const EPML4 = 0x800000;
 const EPTP = EPML4 | 6 | (3 << 3);
 const SEC_EPT = 1 << 1;
 /** Guest paging: CR3 -> PDPT in memory; PD_VMCS and PD_MEM map linear 6 MiB to different pages. */
@@ -19,10 +19,7 @@ beforeEach(() => {
   rig.reset();
   rig.enterVmx();
   const m = rig.mem;
-  m.fill(EPML4, 0x3000, 0);
-  m.write64(EPML4, EPDPT | 7, 0);
-  m.write64(EPDPT, EPD | 7, 0);
-  for (let i = 0; i < 512; i++) m.write64(EPD + 8 * i, (i << 21) | 0x80 | (6 << 3) | 7, 0);
+  writeIdentityEpt(m, EPML4);
   m.fill(PDPT, 0x3000, 0);
   for (let i = 0; i < 512; i++) {
     m.write64(PD_VMCS + 8 * i, (i << 21) | 0x83, 0); // identity, 2-MiB pages

@@ -48,6 +48,19 @@ export function assembleAt(source: string, base: number, bits: 16 | 32 | 64 = 64
   return linked.output;
 }
 
+/**
+ * Writes at `pml4` (its PDPT and PD in the next two pages) an EPT that maps the first GiB of
+ * guest-physical memory to itself in 2-MiB write-back pages with read, write and execute
+ * access (SDM Vol. 3C §28.2.2, Table 28-4).
+ */
+export function writeIdentityEpt(mem: Machine['board']['memory'], pml4: number): void {
+  const pdpt = pml4 + 0x1000, pd = pml4 + 0x2000;
+  mem.fill(pml4, 0x3000, 0);
+  mem.write64(pml4, pdpt | 7, 0);
+  mem.write64(pdpt, pd | 7, 0);
+  for (let i = 0; i < 512; i++) mem.write64(pd + 8 * i, (i << 21) | 0x80 | (6 << 3) | 7, 0);
+}
+
 export class Rig {
   readonly m: Machine;
   readonly vmx: Vmx;

@@ -6,7 +6,7 @@
 // exit invalidates VPID 0's mappings and the guest sees the change at once.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_REASON as R } from '../../../src/emu/vmx/exit-reasons';
-import { Rig, SCRATCH } from './rig';
+import { Rig, SCRATCH, writeIdentityEpt } from './rig';
 import type { MachineStop } from '../../../src/emu/machine';
 
 const SEC_EPT = 1 << 1, SEC_VPID = 1 << 5;
@@ -18,7 +18,7 @@ const OLD = 0xc00000, NEW = 0xe00000, OLD2 = 0x1000000, NEW2 = 0x1200000;
 const PDE_LARGE = 0x87, PDE_G = 0x100;
 const DESC = SCRATCH + 0x40;
 /** An identity EPT with 2-MiB pages (write-back), for the combined-mapping cases. */
-const EPML4 = 0x440000, EPDPT = 0x441000, EPD = 0x442000;
+const EPML4 = 0x440000, EPD = EPML4 + 0x2000;
 const EPTP = EPML4 | 6 | (3 << 3);
 
 let rig: Rig;
@@ -34,10 +34,7 @@ beforeEach(() => {
   m.write32(OLD, 0x1111); m.write32(NEW, 0x2222);
   m.write32(OLD2, 0x3333); m.write32(NEW2, 0x4444);
   mapGuest(OLD, OLD2);
-  m.fill(EPML4, 0x3000, 0);
-  m.write64(EPML4, EPDPT | 7, 0);
-  m.write64(EPDPT, EPD | 7, 0);
-  for (let i = 0; i < 512; i++) m.write64(EPD + 8 * i, (i << 21) | 0x80 | (6 << 3) | 7, 0);
+  writeIdentityEpt(m, EPML4);
 });
 
 /** The guest's PDEs for LIN (global when `global`) and LIN2, written in memory only. */
