@@ -11,75 +11,25 @@
 // shifts, CF for 8/16-bit SHL/SHR counts above the width, OF/SF/AF/PF after BT*, all but ZF
 // after BSF/BSR, OF/SF/AF/PF after TZCNT/LZCNT), and registers after a fault (the harness
 // reports the state before the sequence then).
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CpuFault } from '../../../src/emu/cpu/fault';
 import { getFlags } from '../../../src/emu/cpu/flags';
 import { assembleLinesWithGas } from '../../support/binutils';
 import { Mmu } from '../../../src/emu/mmu/mmu';
 import { enterLong64, getReg64, identityPageTables, makeCpu, setReg64 } from '../../support/cpu-setup';
+import { buildNativeHarness, NATIVE_MEM_SIZE, runNative, signalFor } from '../../support/native-harness';
 import { ARITH, DATA_BASE, DF, Rng, generateSequence, type Sequence } from '../../support/insn-gen';
 
 const COUNT = 20_000;
 const SEED = Number(process.env.VMXLAB_DIFF_SEED ?? (Date.now() % 1_000_000_000));
 const CODE_BASE = 0x00400000;
-const MEM_SIZE = 4096;
 
 const SIG_NAMES: Record<number, string> = { 0: 'none', 4: 'SIGILL', 5: 'SIGTRAP', 7: 'SIGBUS', 8: 'SIGFPE', 11: 'SIGSEGV' };
-/** The signal Linux sends for each exception vector in user mode. */
-function signalFor(vector: number): number {
-  switch (vector) {
-    case 0: return 8;
-    case 6: return 4;
-    case 1: case 3: return 5;
-    case 17: return 7;
-    default: return 11; // #GP #SS #PF #NP
-  }
-}
-
 const tmp = mkdtempSync(join(tmpdir(), 'vmxlab-native-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function buildHarness(): string {
-  const dir = resolve(__dirname, '../../support/native');
-  const exe = join(tmp, 'harness');
-  const r = spawnSync('gcc', ['-O2', '-o', exe, join(dir, 'harness.c'), join(dir, 'runner.S')], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc failed: ${r.stderr}`);
-  return exe;
-}
-
-interface NativeResult { sig: number; regs: bigint[]; rflags: bigint; mem: Uint8Array }
-
-function runNative(exe: string, seqs: Sequence[], codes: Uint8Array[]): NativeResult[] {
-  let size = 4;
-  for (const c of codes) size += 17 * 8 + 4 + c.length + MEM_SIZE;
-  const input = Buffer.alloc(size);
-  let p = input.writeUInt32LE(seqs.length, 0);
-  seqs.forEach((s, i) => {
-    for (const r of s.regs) p = input.writeBigUInt64LE(r, p);
-    p = input.writeBigUInt64LE(s.rflags, p);
-    p = input.writeUInt32LE(codes[i].length, p);
-    input.set(codes[i], p); p += codes[i].length;
-    input.set(s.mem, p); p += MEM_SIZE;
-  });
-  const r = spawnSync(exe, [], { input, maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`harness failed (${r.status}): ${r.stderr.toString()}`);
-  const out = r.stdout;
-  const res: NativeResult[] = [];
-  let q = 0;
-  for (let i = 0; i < seqs.length; i++) {
-    const sig = out.readUInt32LE(q); q += 4;
-    const regs: bigint[] = [];
-    for (let k = 0; k < 16; k++) { regs.push(out.readBigUInt64LE(q)); q += 8; }
-    const rflags = out.readBigUInt64LE(q); q += 8;
-    const mem = new Uint8Array(out.subarray(q, q + MEM_SIZE)); q += MEM_SIZE;
-    res.push({ sig, regs, rflags, mem });
-  }
-  return res;
-}
 
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
@@ -91,7 +41,7 @@ describe('host-CPU differential test', () => {
     const asm = assembleLinesWithGas(seqs.map((s) => s.text), 64);
     expect(asm.errors.map((e) => `${seqs[e.line - 1]?.text}: ${e.message}`).slice(0, 5)).toEqual([]);
     const codes = seqs.map((_, i) => asm.bytes.subarray(asm.offsets[i], asm.offsets[i + 1]));
-    const native = runNative(buildHarness(), seqs, codes);
+    const native = runNative(buildNativeHarness(tmp), seqs, codes);
 
     // 4-level paging with exactly the code page and the data page mapped, user-accessible.
     const { cpu, mem } = makeCpu({ mmu: (m) => new Mmu(m) });
@@ -128,8 +78,8 @@ describe('host-CPU differential test', () => {
         const ef = getFlags(cpu) & mask, nf = Number(n.rflags) & mask;
         if (ef !== nf) problems.push(`flags (mask 0x${mask.toString(16)}): native 0x${nf.toString(16)}, emulator 0x${ef.toString(16)} (initial 0x${s.rflags.toString(16)})`);
       } else if (n.sig !== 0) faults++;
-      const em = mem.readBytes(DATA_BASE, MEM_SIZE);
-      for (let k = 0; k < MEM_SIZE; k++) {
+      const em = mem.readBytes(DATA_BASE, NATIVE_MEM_SIZE);
+      for (let k = 0; k < NATIVE_MEM_SIZE; k++) {
         if (em[k] !== n.mem[k]) { problems.push(`data page byte 0x${k.toString(16)}: native 0x${n.mem[k].toString(16)}, emulator 0x${em[k].toString(16)}`); break; }
       }
       if (problems.length > 0) failures.push(`#${i} ${s.text}\n    ${problems.join('\n    ')}`);

@@ -4,10 +4,9 @@
 // and OSXMMEXCPT set, CR0.MP/NE set as Linux leaves them). Compared: the 16 GPRs, the data
 // page (operands written by stores) and the saved FXSAVE image (see comparedImageByte), and
 // the fault kind (SIGSEGV ↔ #GP/#PF, SIGILL ↔ #UD, SIGFPE ↔ #MF/#XM).
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CpuFault } from '../../../src/emu/cpu/fault';
 import { Mmu } from '../../../src/emu/mmu/mmu';
@@ -15,61 +14,15 @@ import { CR0_MP, CR4_OSFXSR, CR4_OSXMMEXCPT } from '../../../src/emu/cpu/state';
 import { assembleLinesWithGas } from '../../support/binutils';
 import { enterLong64, getReg64, identityPageTables, makeCpu, setReg64 } from '../../support/cpu-setup';
 import { DATA_BASE, Rng } from '../../support/insn-gen';
+import { buildNativeHarness, NATIVE_MEM_SIZE, runNative, signalFor } from '../../support/native-harness';
 import { comparedImageByte, generateSimdSequence, IMAGE_OUT, type SimdSequence } from '../../support/simd-gen';
 
 const COUNT = 10_000;
 const SEED = Number(process.env.VMXLAB_DIFF_SEED ?? (Date.now() % 1_000_000_000));
 const CODE_BASE = 0x00400000;
-const MEM_SIZE = 4096;
-
-function signalFor(vector: number): number {
-  switch (vector) {
-    case 6: return 4;
-    case 16: case 19: return 8;
-    default: return 11;
-  }
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'vmxlab-simd-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function buildHarness(): string {
-  const dir = resolve(__dirname, '../../support/native');
-  const exe = join(tmp, 'harness');
-  const r = spawnSync('gcc', ['-O2', '-o', exe, join(dir, 'harness.c'), join(dir, 'runner.S')], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc failed: ${r.stderr}`);
-  return exe;
-}
-
-interface NativeResult { sig: number; regs: bigint[]; mem: Uint8Array }
-
-function runNative(exe: string, seqs: SimdSequence[], codes: Uint8Array[]): NativeResult[] {
-  let size = 4;
-  for (const c of codes) size += 17 * 8 + 4 + c.length + MEM_SIZE;
-  const input = Buffer.alloc(size);
-  let p = input.writeUInt32LE(seqs.length, 0);
-  seqs.forEach((s, i) => {
-    for (const r of s.regs) p = input.writeBigUInt64LE(r, p);
-    p = input.writeBigUInt64LE(0x202n, p);
-    p = input.writeUInt32LE(codes[i].length, p);
-    input.set(codes[i], p); p += codes[i].length;
-    input.set(s.mem, p); p += MEM_SIZE;
-  });
-  const r = spawnSync(exe, [], { input, maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`harness failed (${r.status}): ${r.stderr.toString()}`);
-  const out = r.stdout;
-  const res: NativeResult[] = [];
-  let q = 0;
-  for (let i = 0; i < seqs.length; i++) {
-    const sig = out.readUInt32LE(q); q += 4;
-    const regs: bigint[] = [];
-    for (let k = 0; k < 16; k++) { regs.push(out.readBigUInt64LE(q)); q += 8; }
-    q += 8;
-    res.push({ sig, regs, mem: new Uint8Array(out.subarray(q, q + MEM_SIZE)) });
-    q += MEM_SIZE;
-  }
-  return res;
-}
 
 const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
 
@@ -81,7 +34,7 @@ describe('x87/SSE host-CPU differential test', () => {
     const asm = assembleLinesWithGas(seqs.map((s) => s.text), 64);
     expect(asm.errors.map((e) => `${seqs[e.line - 1]?.text}: ${e.message}`).slice(0, 5)).toEqual([]);
     const codes = seqs.map((_, i) => asm.bytes.subarray(asm.offsets[i], asm.offsets[i + 1]));
-    const native = runNative(buildHarness(), seqs, codes);
+    const native = runNative(buildNativeHarness(tmp), seqs.map((q) => ({ regs: q.regs, rflags: 0x202n, mem: q.mem })), codes);
 
     const { cpu, mem } = makeCpu({ mmu: (m) => new Mmu(m) });
     cpu.cr3Lo = identityPageTables(mem, 0x10_0000, [DATA_BASE, CODE_BASE]);
@@ -114,7 +67,7 @@ describe('x87/SSE host-CPU differential test', () => {
       if (n.sig === 0 && emuSig === 0) {
         // The same C1 after a stack fault, as FNSTSW stored it (SF is bit 6 of the word).
         let axMask = -1n;
-        const byteMask = new Uint8Array(MEM_SIZE).fill(0xff);
+        const byteMask = new Uint8Array(NATIVE_MEM_SIZE).fill(0xff);
         // And C1 where it is undefined (after FFREE, FNOP, ... with no instruction defining it since).
         for (const at of s.statusWords) {
           const undef = s.c1UndefinedWords.includes(at);
@@ -126,8 +79,8 @@ describe('x87/SSE host-CPU differential test', () => {
           const mask = k === 0 ? axMask : -1n;
           if ((e & mask) !== (n.regs[k] & mask)) problems.push(`r${k}: native ${hex(n.regs[k])}, emulator ${hex(e)}`);
         }
-        const em = mem.readBytes(DATA_BASE, MEM_SIZE);
-        for (let k = 0; k < MEM_SIZE; k++) {
+        const em = mem.readBytes(DATA_BASE, NATIVE_MEM_SIZE);
+        for (let k = 0; k < NATIVE_MEM_SIZE; k++) {
           const inImage = k >= IMAGE_OUT && k < IMAGE_OUT + 512;
           if (inImage && !comparedImageByte(k - IMAGE_OUT)) continue;
           // FSW.C1 (byte 3 bit 1): undefined after some instructions; after a stack fault
