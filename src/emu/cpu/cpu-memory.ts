@@ -32,6 +32,7 @@ const TWO32 = 4294967296;
 /** 2^-32: multiplying an exact multiple of 2^32 by it is exact, and cheaper than dividing. */
 const INV32 = 1 / 4294967296;
 const NO_PAGE = new Uint8Array(4096);
+const NO_WORDS = new Int32Array(1024);
 /** Fills remembered for a partial flush (flushSoftTlb). */
 const FILL_LIST = 32;
 /** Banks kept at once (VMX root and a few guests, each at the CPLs it runs at). */
@@ -45,9 +46,12 @@ class SoftTlbBank {
   readonly rTagLo = new Int32Array(TLB_SIZE).fill(INVALID_TAG);
   readonly rTagHi = new Int32Array(TLB_SIZE);
   readonly rPage: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_PAGE);
+  /** The same pages as dwords (PhysicalMemory.pageWords): aligned 32/64-bit accesses are one or two loads. */
+  readonly rWords: Int32Array[] = new Array<Int32Array>(TLB_SIZE).fill(NO_WORDS);
   readonly wTagLo = new Int32Array(TLB_SIZE).fill(INVALID_TAG);
   readonly wTagHi = new Int32Array(TLB_SIZE);
   readonly wPage: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(NO_PAGE);
+  readonly wWords: Int32Array[] = new Array<Int32Array>(TLB_SIZE).fill(NO_WORDS);
   readonly wPfn = new Int32Array(TLB_SIZE).fill(-1);
   /**
    * Slots filled since the last clear (reads: i, writes: TLB_SIZE + i), so that a clear
@@ -125,9 +129,11 @@ export class CpuMemory extends CpuState {
   private rTagLo = this.bank.rTagLo;
   private rTagHi = this.bank.rTagHi;
   private rPage = this.bank.rPage;
+  private rWords = this.bank.rWords;
   private wTagLo = this.bank.wTagLo;
   private wTagHi = this.bank.wTagHi;
   private wPage = this.bank.wPage;
+  private wWords = this.bank.wWords;
   private wPfn = this.bank.wPfn;
 
   constructor(mem: PhysicalMemory, mmu: Translator) {
@@ -219,8 +225,8 @@ export class CpuMemory extends CpuState {
     }
     const b = next!;
     this.bank = b;
-    this.rTagLo = b.rTagLo; this.rTagHi = b.rTagHi; this.rPage = b.rPage;
-    this.wTagLo = b.wTagLo; this.wTagHi = b.wTagHi; this.wPage = b.wPage; this.wPfn = b.wPfn;
+    this.rTagLo = b.rTagLo; this.rTagHi = b.rTagHi; this.rPage = b.rPage; this.rWords = b.rWords;
+    this.wTagLo = b.wTagLo; this.wTagHi = b.wTagHi; this.wPage = b.wPage; this.wWords = b.wWords; this.wPfn = b.wPfn;
     this.seenInvalidations = this.mmu.tlbInvalidations;
     const long64 = this.long64;
     if (b.winLong64 === long64 && (long64 || (b.winCsBase === this.segBaseLo[CS] && b.winCsLimit === this.segLimit[CS]))) {
@@ -296,6 +302,7 @@ export class CpuMemory extends CpuState {
     const i = (lo >>> 12) & TLB_MASK;
     const o = lo & 0xfff;
     if (this.rTagLo[i] === (lo & -4096) && this.rTagHi[i] === hi && o <= 4092) {
+      if ((o & 3) === 0) return this.rWords[i][o >> 2];
       const p = this.rPage[i];
       return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
     }
@@ -307,6 +314,11 @@ export class CpuMemory extends CpuState {
     const i = (lo >>> 12) & TLB_MASK;
     const o = lo & 0xfff;
     if (this.rTagLo[i] === (lo & -4096) && this.rTagHi[i] === hi && o <= 4088) {
+      if ((o & 3) === 0) {
+        const w = this.rWords[i];
+        this.vHi = w[(o >> 2) + 1];
+        return w[o >> 2];
+      }
       const p = this.rPage[i];
       this.vHi = p[o + 4] | (p[o + 5] << 8) | (p[o + 6] << 16) | (p[o + 7] << 24);
       return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
@@ -360,12 +372,14 @@ export class CpuMemory extends CpuState {
     const phys = this.translate(lo, hi, ACC_READ, this.cpl);
     if (phys >= TWO32) return phys;
     if (this.debug.watchCount !== 0 && this.debug.watchAccess(lo, hi, size, false, this.long64)) { this.attention = true; return phys; }
-    const page = this.mem.pageForRead(Math.floor(phys / 4096));
+    const pfn = Math.floor(phys / 4096);
+    const page = this.mem.pageForRead(pfn);
     if (page === undefined || this.alignCheck) return phys;
     const i = (lo >>> 12) & TLB_MASK;
     this.rTagLo[i] = lo & -4096;
     this.rTagHi[i] = hi;
     this.rPage[i] = page;
+    this.rWords[i] = this.mem.pageWords(pfn);
     const b = this.bank;
     if (b.filledCount < FILL_LIST) b.filled[b.filledCount] = i;
     b.filledCount++;
@@ -395,6 +409,7 @@ export class CpuMemory extends CpuState {
     const i = (lo >>> 12) & TLB_MASK;
     const o = lo & 0xfff;
     if (this.wTagLo[i] === (lo & -4096) && this.wTagHi[i] === hi && o <= 4092) {
+      if ((o & 3) === 0) { this.wWords[i][o >> 2] = v; return; }
       const p = this.wPage[i];
       p[o] = v; p[o + 1] = v >> 8; p[o + 2] = v >> 16; p[o + 3] = v >> 24;
       return;
@@ -406,6 +421,11 @@ export class CpuMemory extends CpuState {
     const i = (lo >>> 12) & TLB_MASK;
     const o = lo & 0xfff;
     if (this.wTagLo[i] === (lo & -4096) && this.wTagHi[i] === hi && o <= 4088) {
+      if ((o & 3) === 0) {
+        const w = this.wWords[i];
+        w[o >> 2] = v; w[(o >> 2) + 1] = vHi;
+        return;
+      }
       const p = this.wPage[i];
       p[o] = v; p[o + 1] = v >> 8; p[o + 2] = v >> 16; p[o + 3] = v >> 24;
       p[o + 4] = vHi; p[o + 5] = vHi >> 8; p[o + 6] = vHi >> 16; p[o + 7] = vHi >> 24;
@@ -455,6 +475,7 @@ export class CpuMemory extends CpuState {
     this.wTagLo[i] = lo & -4096;
     this.wTagHi[i] = hi;
     this.wPage[i] = page;
+    this.wWords[i] = this.mem.pageWords(pfn);
     this.wPfn[i] = pfn;
     const b = this.bank;
     if (b.filledCount < FILL_LIST) b.filled[b.filledCount] = TLB_SIZE + i;
@@ -622,6 +643,19 @@ export class CpuMemory extends CpuState {
 
   /** PUSH of `size` bytes: the write happens before rSP changes, so a fault leaves rSP intact. */
   push(size: number, v: number, vHi: number): void {
+    if (size === 8 && this.long64) {
+      // The common case, inline: an aligned slot whose page is in the write TLB (its tag came
+      // from a translation, so the address is canonical) and no borrow into the high half.
+      const regs = this.regs;
+      const lo = (regs[8] - 8) | 0, hi = regs[9];
+      const i = (lo >>> 12) & TLB_MASK, o = lo & 0xfff;
+      if ((lo & 7) === 0 && (regs[8] >>> 0) >= 8 && this.wTagLo[i] === (lo & -4096) && this.wTagHi[i] === hi) {
+        const w = this.wWords[i];
+        w[o >> 2] = v; w[(o >> 2) + 1] = vHi;
+        regs[8] = lo;
+        return;
+      }
+    }
     this.stackAddr(-size, size, true);
     this.wrSize(this.linLo, this.linHi, size, v, vHi);
     this.adjustSp(-size);
@@ -634,6 +668,17 @@ export class CpuMemory extends CpuState {
   }
 
   pop(size: number): number {
+    if (size === 8 && this.long64) {
+      const regs = this.regs;
+      const lo = regs[8], hi = regs[9];
+      const i = (lo >>> 12) & TLB_MASK, o = lo & 0xfff;
+      if ((lo & 7) === 0 && (lo >>> 0) <= 0xfffffff0 && this.rTagLo[i] === (lo & -4096) && this.rTagHi[i] === hi) {
+        const w = this.rWords[i];
+        this.vHi = w[(o >> 2) + 1];
+        regs[8] = (lo + 8) | 0;
+        return w[o >> 2];
+      }
+    }
     const v = this.peek(size, 0);
     this.adjustSp(size);
     return v;

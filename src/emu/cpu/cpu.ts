@@ -49,6 +49,7 @@ import { BREAKPOINT_VECTOR, CpuFault, GP, VMEXIT_VECTOR } from './fault';
 import type { Vmx } from '../vmx/vmx';
 import { IF, RF, TF, VM } from './flags';
 import { debugRegistersChanged, deliverDebugTraps, instructionBreakpoints, ioBreakpoints, singleStep } from './debug';
+import { compileBlock, HOT_COUNT } from './blocks';
 import { buildHandlers, INVALID_ENTRY, isLockable, isNearBranchJz, type Handler } from './handlers/index';
 import { deliverEvent, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI } from './exceptions';
 import {
@@ -87,6 +88,7 @@ const CACHE_PAGE = 4096;
  */
 const MAX_CODE_PAGES = 256;
 const NO_BREAKPOINTS: ReadonlySet<number> = new Set<number>();
+const noBlock = (): void => undefined;
 
 /**
  * The local APIC's parts that are wired into the core rather than reached through MMIO or
@@ -180,6 +182,15 @@ export class Cpu extends CpuMemory {
    * module comment for how pages without breakpoints keep the fast path.
    */
   breakpoints: ReadonlySet<number> = NO_BREAKPOINTS;
+  /**
+   * Hot straight-line code runs as compiled blocks (blocks.ts); `blockThreshold` is how often
+   * the loop starts at an instruction before it compiles one from there (tests set 1 to
+   * compile everything they run, or turn blocks off to compare with the plain loop).
+   */
+  blocksEnabled = true;
+  blockThreshold = HOT_COUNT;
+  /** Blocks compiled so far (statistics, tests). */
+  blocksCompiled = 0;
   /** The breakpoint last reported, as RIP and icount: the run that resumes there executes it. */
   private breakpointRip = NaN;
   private breakpointIcount = -1;
@@ -388,7 +399,10 @@ export class Cpu extends CpuMemory {
       if (this.fetchPage !== page && !this.breakpoints.has(rip)) this.fetchPage[pageOff] = d;
       return d;
     }
-    if (d === undefined) { d = new DecodedInsn(); page[pageOff] = d; }
+    // A new object even when the slot held this instruction decoded in another mode: cached
+    // instructions never change, which is what lets blocks (blocks.ts) hold on to them.
+    d = new DecodedInsn();
+    page[pageOff] = d;
     if (pageOff <= 4096 - 15) {
       const r = this.finishDecode(bytes, pageOff, mode, d, false);
       if (this.fetchPage !== page && !this.breakpoints.has(rip)) this.fetchPage[pageOff] = r;
@@ -513,14 +527,38 @@ export class Cpu extends CpuMemory {
   /** The inner loop: the hot path. */
   private execute(limit: number): void {
     const handlers = this.handlers;
+    const blocks = this.breakpoints.size === 0 && this.blocksEnabled;
     while (this.icount < limit) {
       const d = this.fetch();
+      if (blocks) {
+        const b = d.block;
+        if (b !== undefined && b.handlers === handlers) {
+          if (this.icount + b.count <= limit) {
+            b.code(this, b.insns);
+            if (this.attention) return;
+            continue;
+          }
+        } else if (++d.starts >= this.blockThreshold) {
+          this.compileBlockAt(d, handlers);
+        }
+      }
       this.nextRip = this.rip + d.length;
       handlers[d.entry](this, d);
       this.rip = this.nextRip;
       this.icount++;
       if (this.attention) return;
     }
+  }
+
+  /** Compiles the block that starts with `d` (just fetched through the fetch window) for `handlers`, if it is cached. */
+  private compileBlockAt(d: DecodedInsn, handlers: readonly Handler[]): void {
+    d.starts = 0; // a block for another handler array is compiled when that one gets hot again
+    const off = this.rip - this.fetchRipBase;
+    if (!(off >= 0 && off < CACHE_PAGE) || this.fetchPage[off] !== d) return;
+    // Too short for a block: remember that for this handler array (count Infinity never fits a budget).
+    const block = compileBlock(this.fetchPage, off, d, handlers);
+    if (block !== undefined) this.blocksCompiled++;
+    d.block = block ?? { handlers, count: Infinity, code: noBlock, insns: [] };
   }
 
   /**

@@ -9,6 +9,7 @@
 // in 64-bit mode a 66 prefix on near branches (jmp/call/jcc/ret) gives 16-bit operands, as
 // on AMD64 (objdump's default), whereas Intel cores ignore it.
 import { OPCODES, type OpcodeForm, type OperandCode } from './isa/opcodes';
+import type { Block } from './blocks';
 
 export type DecodeMode = 16 | 32 | 64;
 
@@ -73,6 +74,9 @@ export class DecodedInsn {
   immHi = 0;
   /** Second immediate: enter's imm8, or a far pointer's selector. */
   imm2 = 0;
+  /** Not decoded fields: how often the run loop started at this cached instruction, and the block compiled from here (blocks.ts). */
+  starts = 0;
+  block: Block | undefined = undefined;
 }
 
 // Per-form numeric attributes, flat, for the hot path.

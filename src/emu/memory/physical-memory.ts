@@ -95,6 +95,8 @@ export class PhysicalMemory {
   private readonly regions: MmioRegion[] = [];
   /** Per-frame views handed out by pageForRead/pageForWrite. */
   private readonly views = new Map<number, Uint8Array>();
+  /** The same frames as dwords (pageWords), for aligned 32/64-bit accesses. */
+  private readonly wordViews = new Map<number, Int32Array>();
 
   constructor(config: PhysicalMemoryConfig = {}) {
     const ramSize = config.ramSize ?? DEFAULT_RAM_SIZE;
@@ -218,6 +220,19 @@ export class PhysicalMemory {
   /** Like `pageForRead` for writes: undefined also for frames holding decoded code. */
   pageForWrite(pfn: number): Uint8Array | undefined {
     return this.writable[pfn] === 1 ? this.view(pfn) : undefined;
+  }
+
+  /**
+   * The dwords of a RAM frame handed out by pageForRead/pageForWrite (little-endian, as the
+   * host is: one store per aligned dword instead of four byte stores).
+   */
+  pageWords(pfn: number): Int32Array {
+    let v = this.wordViews.get(pfn);
+    if (v === undefined) {
+      v = new Int32Array(this.ram.buffer, this.ram.byteOffset + pfn * PAGE_SIZE, PAGE_SIZE / 4);
+      this.wordViews.set(pfn, v);
+    }
+    return v;
   }
 
   private view(pfn: number): Uint8Array {
