@@ -45,6 +45,8 @@ export const RUN_USAGE = `usage: vmx-lab run KERNEL [--append CMDLINE] [--module
                          every ${SMP_QUANTUM} instructions, so runs are reproducible (as QEMU -smp N)
   --max-instructions N   stop after N instructions (exit status 68)
   --timeout SEC          stop after SEC seconds of wall-clock time (exit status 72)
+  --no-blocks            interpret every instruction (no compiled blocks of hot code): slower,
+                         the same results; for comparing when a run looks wrong
   -D NAME[=VALUE], -I DIR   for source kernels and modules: preprocessor macro, include dir (as asm)
   --trace int|exc|all|exits  log interrupts, exceptions (all: both) or VM exits to stderr
   --stats                at the end: VM exits per reason, with root-mode cycles (stderr)
@@ -133,7 +135,7 @@ function plan(argvIn: readonly string[], io: CliIo): RunPlan | number {
     '--append': { value: true }, '--module': { value: true, repeat: true }, '--memory': { value: true }, '--smp': { value: true },
     '--max-instructions': { value: true }, '--timeout': { value: true }, '--trace': { value: true },
     '--serial-log': { value: true }, '--exit-port': { value: true }, '--disk': { value: true }, '--test-device': { value: false }, '--help': { value: false }, '-h': { value: false },
-    '--stats': { value: false }, '-D': { value: true, repeat: true }, '-I': { value: true, repeat: true },
+    '--stats': { value: false }, '--no-blocks': { value: false }, '-D': { value: true, repeat: true }, '-I': { value: true, repeat: true },
   });
   if (args.options.has('--help') || args.options.has('-h')) {
     io.stdout(`${RUN_USAGE}\n`);
@@ -197,6 +199,7 @@ function plan(argvIn: readonly string[], io: CliIo): RunPlan | number {
       disk = opened;
     }
     const machine = createMachine({ memorySize: memory === undefined ? undefined : parseSize(memory), exitPort, disk, testDevice: args.options.has('--test-device'), cpus });
+    if (args.options.has('--no-blocks')) for (const p of machine.processors) p.cpu.blocksEnabled = false;
     machine.traceInterrupts = trace === 'int' || trace === 'all';
     machine.traceExceptions = trace === 'exc' || trace === 'all';
     const info = machine.boot({ kernel, kernelName: kernelPath, cmdline: qemuCommandLine(kernelPath, opt('--append')), modules });

@@ -104,6 +104,13 @@ describe('vmx-lab run --trace exits / --stats / --json', () => {
     expect(last.decoded).toMatch(/^out \d bytes? port 0xf4$/);
   });
 
+  it('--no-blocks: the same output, exit trace and statistics, cycle for cycle (compiled blocks are invisible)', () => {
+    const withBlocks = cli(['run', HYPERVISOR, ...LAB, '--trace', 'exits', '--stats']);
+    const without = cli(['run', HYPERVISOR, ...LAB, '--trace', 'exits', '--stats', '--no-blocks']);
+    expect(traceLines(withBlocks.err).length).toBeGreaterThan(2);
+    expect(without).toEqual(withBlocks);
+  });
+
   it('--stats: counts per reason that match the trace, with root-mode cycles and totals', () => {
     const r = cli(['run', HYPERVISOR, ...LAB, '--trace', 'exits', '--stats']);
     const lines = traceLines(r.err);
