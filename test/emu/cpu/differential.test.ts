@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { StopReason } from '../../../src/emu/cpu/cpu';
 import type { CpuFault } from '../../../src/emu/cpu/fault';
 import { getFlags } from '../../../src/emu/cpu/flags';
 import { assembleLinesWithGas } from '../../support/binutils';
@@ -48,6 +49,7 @@ describe('host-CPU differential test', () => {
     cpu.cr3Lo = identityPageTables(mem, 0x10_0000, [DATA_BASE, CODE_BASE]);
     enterLong64(cpu, 3);
     cpu.stopOnException = true;
+    cpu.blockThreshold = 2;
     const failures: string[] = [];
     let faults = 0;
     for (let i = 0; i < COUNT; i++) {
@@ -57,13 +59,18 @@ describe('host-CPU differential test', () => {
       code.set(codes[i]);
       code[codes[i].length] = 0xcc; // int3 marks the end
       mem.writeBytes(CODE_BASE, code);
-      mem.writeBytes(DATA_BASE, s.mem);
-      s.regs.forEach((v, k) => setReg64(cpu, k, v));
-      cpu.flagsVal = Number(s.rflags);
-      cpu.lazyMask = 0;
-      cpu.rip = CODE_BASE;
-      cpu.lastFault = undefined;
-      const stop = cpu.run(10_000);
+      // Twice from the same state: the first run decodes the sequence, the second runs it as a
+      // compiled block (threshold 2, src/emu/cpu/blocks.ts), so blocks meet the host CPU too.
+      let stop: StopReason = 'budget';
+      for (let pass = 0; pass < 2; pass++) {
+        mem.writeBytes(DATA_BASE, s.mem);
+        s.regs.forEach((v, k) => setReg64(cpu, k, v));
+        cpu.flagsVal = Number(s.rflags);
+        cpu.lazyMask = 0;
+        cpu.rip = CODE_BASE;
+        cpu.lastFault = undefined;
+        stop = cpu.run(10_000);
+      }
       const f = cpu.lastFault as CpuFault | undefined;
       const completed = stop === 'exception' && f !== undefined && f.vector === 3 && cpu.rip === CODE_BASE + codes[i].length;
       const emuSig = completed ? 0 : stop === 'exception' && f !== undefined ? signalFor(f.vector) : -1;
@@ -85,7 +92,8 @@ describe('host-CPU differential test', () => {
       if (problems.length > 0) failures.push(`#${i} ${s.text}\n    ${problems.join('\n    ')}`);
     }
     if (failures.length > 0) console.log(`${failures.length} mismatches (seed ${SEED}):\n${failures.slice(0, 40).join('\n')}`);
-    console.log(`differential: ${COUNT} sequences, ${faults} ended in a fault natively, ${failures.length} mismatches (seed ${SEED})`);
+    console.log(`differential: ${COUNT} sequences, ${faults} ended in a fault natively, ${failures.length} mismatches (seed ${SEED}); ${cpu.blocksCompiled} ran as compiled blocks`);
+    expect(cpu.blocksCompiled).toBeGreaterThan(COUNT / 4);
     expect(failures.length).toBe(0);
   });
 });
