@@ -26,6 +26,7 @@ import type { Cpu } from './cpu';
 import type { DecodedInsn } from './decoder';
 import type { FetchPage } from './cpu-memory';
 import type { Handler } from './handlers/common';
+import { OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB, setIncDec, setLazy } from './flags';
 import { OPCODES, type OpcodeForm } from './isa/opcodes';
 
 /** Times the loop starts at an instruction before a block is compiled from there. */
@@ -80,9 +81,10 @@ const STRAIGHT: Uint8Array = (() => {
 
 /**
  * Compiles the block starting with `first`, at offset `offset` of icache page `page`, for
- * `handlers`; undefined when it would hold fewer than two instructions.
+ * `handlers` (`root`: the root handlers, whose semantics the templates reproduce); undefined
+ * when it would hold fewer than two instructions.
  */
-export function compileBlock(page: FetchPage, offset: number, first: DecodedInsn, handlers: readonly Handler[]): Block | undefined {
+export function compileBlock(page: FetchPage, offset: number, first: DecodedInsn, handlers: readonly Handler[], root: readonly Handler[]): Block | undefined {
   const insns: DecodedInsn[] = [first];
   let off = offset + first.length;
   let last = first;
@@ -96,26 +98,146 @@ export function compileBlock(page: FetchPage, offset: number, first: DecodedInsn
   if (insns.length < 2) return undefined;
   let cache = codeCache.get(handlers);
   if (cache === undefined) { cache = new Map(); codeCache.set(handlers, cache); }
-  const key = insns.map((d) => `${d.entry}:${d.length}`).join(',');
+  const pieces = insns.map((d) => piece(d, handlers, root));
+  const key = insns.map((d, k) => `${d.length}:${pieces[k].code === '' ? `#${d.entry}` : pieces[k].code}`).join(',');
   let code = cache.get(key);
   if (code === undefined) {
     if (cache.size >= MAX_CACHED) cache.clear();
-    code = generate(insns, handlers);
+    code = generate(insns, handlers, pieces);
     cache.set(key, code);
   }
   return { handlers, count: insns.length, code, insns };
 }
 
-/** The code of a block: one call site per instruction, each always calling the same handler. */
-function generate(insns: readonly DecodedInsn[], handlers: readonly Handler[]): BlockCode {
-  const params: string[] = [];
-  const args: Handler[] = [];
-  let body = '';
+/**
+ * The code of a block. Register-only moves, ALU operations, TEST and INC/DEC at 32 and 64
+ * bits, and 64-bit PUSH/POP of a register, are written out with their registers and
+ * immediates as constants (the flags through the same lazy-flag recorders the handlers use,
+ * flags.ts); every other instruction is a call of its handler, one call site per instruction.
+ * Register-only code cannot fault nor need the loop, so RIP and the instruction count are
+ * brought up to date only before the next instruction that can (and at the end).
+ */
+function generate(insns: readonly DecodedInsn[], handlers: readonly Handler[], pieces: readonly Piece[]): BlockCode {
+  const params: string[] = ['setLazy', 'setIncDec'];
+  const args: unknown[] = [setLazy, setIncDec];
+  let body = 'const regs = c.regs;\n';
+  let len = 0, n = 0;
+  const flush = (): void => {
+    if (n > 0) body += `c.rip += ${len}; c.nextRip = c.rip; c.icount += ${n};\n`;
+    len = 0; n = 0;
+  };
   insns.forEach((d, k) => {
-    params.push(`h${k}`);
-    args.push(handlers[d.entry]);
-    body += `c.nextRip = c.rip + ${d.length}; h${k}(c, insns[${k}]); c.rip = c.nextRip; c.icount++; if (c.attention) return;\n`;
+    const p = pieces[k];
+    if (p.pure) {
+      body += p.code;
+      len += d.length;
+      n++;
+      return;
+    }
+    flush();
+    let call = p.code;
+    if (call === '') {
+      params.push(`h${k}`);
+      args.push(handlers[d.entry]);
+      call = `h${k}(c, insns[${k}]);`;
+    }
+    body += `c.nextRip = c.rip + ${d.length}; ${call} c.rip = c.nextRip; c.icount++; if (c.attention) return;\n`;
   });
-  const factory = new Function(...params, `return function block(c, insns) {\n${body}};`) as (...h: Handler[]) => BlockCode;
+  flush();
+  const factory = new Function(...params, `return function block(c, insns) {\n${body}};`) as (...a: unknown[]) => BlockCode;
   return factory(...args);
+}
+
+/** An instruction's code in a block: `pure` code touches registers and flags only; '' means "call the handler". */
+interface Piece { readonly code: string; readonly pure: boolean }
+
+const CALL: Piece = { code: '', pure: false };
+
+/** Template kinds by decoder entry (0: call the handler). */
+const T_MOV_ZI = 1, T_MOV_EI = 2, T_MOV_EG = 3, T_MOV_GE = 4, T_ALU_EG = 5, T_ALU_GE = 6, T_ALU_EI = 7, T_ALU_AI = 8;
+const T_TEST_EG = 9, T_TEST_EI = 10, T_TEST_AI = 11, T_INCDEC = 12, T_PUSH = 13, T_POP = 14;
+const TEMPLATE = new Uint8Array(OPCODES.length + 1);
+/** For ALU templates: the operator and lazy-flag kind; for INC/DEC: 1 for DEC. */
+const TEMPLATE_OP = new Uint8Array(OPCODES.length + 1);
+const ALU_OPS: Readonly<Record<string, number>> = { add: 0, or: 1, and: 4, sub: 5, xor: 6, cmp: 7 }; // group-1 numbering (SDM Vol. 2 Table A-6)
+for (const f of OPCODES) {
+  const ops = f.ops.join(',');
+  let t = 0;
+  if (f.mnem === 'mov') t = ops === 'Zv,Iv' ? T_MOV_ZI : ops === 'Ev,Iz' ? T_MOV_EI : ops === 'Ev,Gv' ? T_MOV_EG : ops === 'Gv,Ev' ? T_MOV_GE : 0;
+  else if (ALU_OPS[f.mnem] !== undefined) {
+    t = ops === 'Ev,Gv' ? T_ALU_EG : ops === 'Gv,Ev' ? T_ALU_GE : ops === 'Ev,Ibs' || ops === 'Ev,Iz' ? T_ALU_EI : ops === 'rAX,Iz' ? T_ALU_AI : 0;
+    TEMPLATE_OP[f.index] = ALU_OPS[f.mnem];
+  } else if (f.mnem === 'test') t = ops === 'Ev,Gv' ? T_TEST_EG : ops === 'Ev,Iz' ? T_TEST_EI : ops === 'rAX,Iz' ? T_TEST_AI : 0;
+  else if ((f.mnem === 'inc' || f.mnem === 'dec') && (ops === 'Ev' || ops === 'Zv')) { t = T_INCDEC; TEMPLATE_OP[f.index] = f.mnem === 'dec' ? 1 : 0; }
+  else if (f.mnem === 'push' && ops === 'Zv') t = T_PUSH;
+  else if (f.mnem === 'pop' && ops === 'Zv') t = T_POP;
+  TEMPLATE[f.index] = t;
+}
+
+/** Lazy-flag kind of each group-1 operation (flags.ts). */
+const ALU_KIND = [OP_ADD, OP_LOGIC, -1, -1, OP_LOGIC, OP_SUB, OP_LOGIC, OP_SUB];
+const ALU_JS = ['+', '|', '', '', '&', '-', '^', '-'];
+
+/** The code of instruction `d` in a block (CALL when it has no template or its handler is not the root one). */
+function piece(d: DecodedInsn, handlers: readonly Handler[], root: readonly Handler[]): Piece {
+  const t = TEMPLATE[d.entry];
+  const s = d.opSize;
+  if (t === 0 || handlers[d.entry] !== root[d.entry] || (s !== 4 && s !== 8)) return CALL;
+  const w = s === 8;
+  const rmReg = d.mod === 3;
+  switch (t) {
+    case T_MOV_ZI: return pure(move(d.opReg, `${d.imm | 0}`, w ? `${d.immHi | 0}` : '0'));
+    case T_MOV_EI: return rmReg ? pure(move(d.rm, `${d.imm | 0}`, w ? `${d.immHi | 0}` : '0')) : CALL;
+    case T_MOV_EG: return rmReg ? pure(move(d.rm, `regs[${2 * d.reg}]`, w ? `regs[${2 * d.reg + 1}]` : '0')) : CALL;
+    case T_MOV_GE: return rmReg ? pure(move(d.reg, `regs[${2 * d.rm}]`, w ? `regs[${2 * d.rm + 1}]` : '0')) : CALL;
+    case T_ALU_EG: return rmReg ? pure(alu(TEMPLATE_OP[d.entry], w, d.rm, `regs[${2 * d.reg}]`, `regs[${2 * d.reg + 1}]`)) : CALL;
+    case T_ALU_GE: return rmReg ? pure(alu(TEMPLATE_OP[d.entry], w, d.reg, `regs[${2 * d.rm}]`, `regs[${2 * d.rm + 1}]`)) : CALL;
+    case T_ALU_EI: return rmReg ? pure(alu(TEMPLATE_OP[d.entry], w, d.rm, `${d.imm | 0}`, `${d.immHi | 0}`)) : CALL;
+    case T_ALU_AI: return pure(alu(TEMPLATE_OP[d.entry], w, 0, `${d.imm | 0}`, `${d.immHi | 0}`));
+    case T_TEST_EG: return rmReg ? pure(test(w, d.rm, `regs[${2 * d.reg}]`, `regs[${2 * d.reg + 1}]`)) : CALL;
+    case T_TEST_EI: return rmReg ? pure(test(w, d.rm, `${d.imm | 0}`, `${d.immHi | 0}`)) : CALL;
+    case T_TEST_AI: return pure(test(w, 0, `${d.imm | 0}`, `${d.immHi | 0}`));
+    case T_INCDEC: {
+      const r = d.opReg >= 0 ? d.opReg : rmReg ? d.rm : -1;
+      return r < 0 ? CALL : pure(incDec(TEMPLATE_OP[d.entry] === 1, w, r));
+    }
+    case T_PUSH: return w && d.mode === 64 ? { code: `c.push(8, regs[${2 * d.opReg}], regs[${2 * d.opReg + 1}]);`, pure: false } : CALL;
+    case T_POP: return w && d.mode === 64 ? { code: `{ const v = c.pop(8); regs[${2 * d.opReg}] = v; regs[${2 * d.opReg + 1}] = c.vHi; }`, pure: false } : CALL;
+    default: return CALL;
+  }
+}
+
+function pure(code: string): Piece {
+  return { code: `${code}\n`, pure: true };
+}
+
+/** Writes a 32-bit (high half 0, SDM Vol. 1 §3.4.1.1) or 64-bit value into register `r`. */
+function move(r: number, lo: string, hi: string): string {
+  return `{ const lo = ${lo}, hi = ${hi}; regs[${2 * r}] = lo; regs[${2 * r + 1}] = hi; }`;
+}
+
+/** Group-1 operation `op` on register `r` and (b, bHi), as alu.ts aluOp/aluRegReg do it. */
+function alu(op: number, w: boolean, r: number, b: string, bHi: string): string {
+  const kind = ALU_KIND[op];
+  const js = ALU_JS[op];
+  const store = op === 7 ? '' : `regs[${2 * r}] = r; regs[${2 * r + 1}] = rHi; `;
+  if (!w) return `{ const a = regs[${2 * r}], b = ${b}; const r = (a ${js} b) | 0, rHi = 0; ${store}setLazy(c, ${kind}, 4, r, 0, a, 0, b, 0); }`;
+  let calc: string;
+  if (js === '+') calc = 'const t = (a >>> 0) + (b >>> 0); const r = t | 0, rHi = (aHi + bHi + (t > 0xffffffff ? 1 : 0)) | 0;';
+  else if (js === '-') calc = 'const t = (a >>> 0) - (b >>> 0); const r = t | 0, rHi = (aHi - bHi - (t < 0 ? 1 : 0)) | 0;';
+  else calc = `const r = a ${js} b, rHi = aHi ${js} bHi;`;
+  return `{ const a = regs[${2 * r}], aHi = regs[${2 * r + 1}], b = ${b}, bHi = ${bHi}; ${calc} ${store}setLazy(c, ${kind}, 8, r, rHi, a, aHi, b, bHi); }`;
+}
+
+/** TEST register `r` with (b, bHi): logic flags of the AND, nothing stored. */
+function test(w: boolean, r: number, b: string, bHi: string): string {
+  if (!w) return `{ const a = regs[${2 * r}], b = ${b}; setLazy(c, ${OP_LOGIC}, 4, a & b, 0, a, 0, b, 0); }`;
+  return `{ const a = regs[${2 * r}], aHi = regs[${2 * r + 1}], b = ${b}, bHi = ${bHi}; setLazy(c, ${OP_LOGIC}, 8, a & b, aHi & bHi, a, aHi, b, bHi); }`;
+}
+
+/** INC/DEC of register `r` (CF kept: setIncDec), as alu.ts incDec does it. */
+function incDec(dec: boolean, w: boolean, r: number): string {
+  const res = dec ? '(a - 1) | 0' : '(a + 1) | 0';
+  const hi = !w ? '0' : dec ? '(aHi - (a === 0 ? 1 : 0)) | 0' : '(aHi + (a === -1 ? 1 : 0)) | 0';
+  return `{ const a = regs[${2 * r}], aHi = ${w ? `regs[${2 * r + 1}]` : '0'}; const r = ${res}, rHi = ${hi}; regs[${2 * r}] = r; regs[${2 * r + 1}] = rHi; setIncDec(c, ${dec ? OP_DEC : OP_INC}, ${w ? 8 : 4}, r, rHi, a, aHi); }`;
 }

@@ -49,7 +49,7 @@ import { BREAKPOINT_VECTOR, CpuFault, GP, VMEXIT_VECTOR } from './fault';
 import type { Vmx } from '../vmx/vmx';
 import { IF, RF, TF, VM } from './flags';
 import { debugRegistersChanged, deliverDebugTraps, instructionBreakpoints, ioBreakpoints, singleStep } from './debug';
-import { compileBlock, HOT_COUNT } from './blocks';
+import { compileBlock, HOT_COUNT, type Block } from './blocks';
 import { buildHandlers, INVALID_ENTRY, isLockable, isNearBranchJz, type Handler } from './handlers/index';
 import { deliverEvent, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI } from './exceptions';
 import {
@@ -253,11 +253,19 @@ export class Cpu extends CpuMemory {
   // ---- state changes that affect decoding, translation or the mode ----------------------------
 
   /**
+   * Counts loadSegmentCache calls: a VM exit saves the guest's segment registers only when one
+   * was loaded since the VM entry (vm-exit.ts; WRMSR and SWAPGS change FS/GS bases without
+   * it, and the exit always saves those).
+   */
+  segmentLoads = 0;
+
+  /**
    * Loads a segment register's selector and hidden part directly (reset, VM entry, tests,
    * loaders). `modeLater`: the caller loads CS next, which recomputes the mode (VM entries and
    * exits load SS then CS: one updateMode instead of two).
    */
   loadSegmentCache(seg: number, sel: number, baseLo: number, baseHi: number, limit: number, ar: number, modeLater = false): void {
+    this.segmentLoads++;
     this.segSel[seg] = sel & 0xffff;
     this.segBaseLo[seg] = baseLo | 0;
     this.segBaseHi[seg] = baseHi | 0;
@@ -531,15 +539,12 @@ export class Cpu extends CpuMemory {
     while (this.icount < limit) {
       const d = this.fetch();
       if (blocks) {
-        const b = d.block;
-        if (b !== undefined && b.handlers === handlers) {
-          if (this.icount + b.count <= limit) {
-            b.code(this, b.insns);
-            if (this.attention) return;
-            continue;
-          }
-        } else if (++d.starts >= this.blockThreshold) {
-          this.compileBlockAt(d, handlers);
+        let b = d.block;
+        if ((b === undefined || b.handlers !== handlers) && ++d.starts >= this.blockThreshold) b = this.compileBlockAt(d, handlers);
+        if (b !== undefined && b.handlers === handlers && this.icount + b.count <= limit) {
+          b.code(this, b.insns);
+          if (this.attention) return;
+          continue;
         }
       }
       this.nextRip = this.rip + d.length;
@@ -551,14 +556,15 @@ export class Cpu extends CpuMemory {
   }
 
   /** Compiles the block that starts with `d` (just fetched through the fetch window) for `handlers`, if it is cached. */
-  private compileBlockAt(d: DecodedInsn, handlers: readonly Handler[]): void {
+  private compileBlockAt(d: DecodedInsn, handlers: readonly Handler[]): Block | undefined {
     d.starts = 0; // a block for another handler array is compiled when that one gets hot again
     const off = this.rip - this.fetchRipBase;
-    if (!(off >= 0 && off < CACHE_PAGE) || this.fetchPage[off] !== d) return;
-    // Too short for a block: remember that for this handler array (count Infinity never fits a budget).
-    const block = compileBlock(this.fetchPage, off, d, handlers);
+    if (!(off >= 0 && off < CACHE_PAGE) || this.fetchPage[off] !== d) return undefined;
+    const block = compileBlock(this.fetchPage, off, d, handlers, ROOT_HANDLERS);
     if (block !== undefined) this.blocksCompiled++;
+    // Too short for a block: remember that for this handler array (count Infinity never fits a budget).
     d.block = block ?? { handlers, count: Infinity, code: noBlock, insns: [] };
+    return d.block;
   }
 
   /**
