@@ -3,7 +3,8 @@
 // (a) with no timer armed, (b) with the PIT interrupting 1000 times a second of virtual
 // time (slices end at every timer deadline), (c) with a breakpoint set on a page the loop
 // never executes (the cost of having breakpoints at all), (d) with a breakpoint on the
-// loop's own page, at an instruction it never reaches. Figures, not a test.
+// loop's own page, at an instruction it never reaches (breakpoints turn compiled blocks off),
+// (e) as (a) with compiled blocks off (src/emu/cpu/blocks.ts). Figures, not a test.
 // Usage: node bench/run-bench.mjs
 import { build } from 'esbuild';
 import { mkdtempSync } from 'node:fs';
@@ -104,8 +105,9 @@ function symbol(m, name) {
   return s === undefined ? undefined : Number(s.value);
 }
 
-function runOnce(iterations, { timer = false, breakpoint } = {}) {
+function runOnce(iterations, { timer = false, breakpoint, blocks = true } = {}) {
   const m = createMachine();
+  m.cpu.blocksEnabled = blocks;
   m.boot({ kernel: kernel(iterations, timer), kernelName: 'bench.S' });
   if (breakpoint !== undefined) {
     const at = symbol(m, breakpoint);
@@ -131,3 +133,4 @@ measure('(a) integer loop under the machine, no timer', {});
 measure('(b) the same, PIT interrupting at 1 kHz', { timer: true });
 measure('(c) no timer, a breakpoint on another page', { breakpoint: 'far_away' });
 measure('(d) no timer, a breakpoint on the loop\'s page', { breakpoint: 'never' });
+measure('(e) as (a), compiled blocks off (the plain loop)', { blocks: false });

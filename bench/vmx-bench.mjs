@@ -39,8 +39,9 @@ function kernelWith(defines) {
   return link([asm.object], { base: 0x100000n, format: 'elf', names: [path] }).output;
 }
 
-function once(kernel) {
+function once(kernel, blocks = true) {
   const m = createMachine();
+  m.cpu.blocksEnabled = blocks;
   const vmx = attachVmx(m.cpu);
   m.boot({ kernel, kernelName: 'vmm.elf', cmdline: 'vmm.elf' });
   const t0 = performance.now();
@@ -52,9 +53,9 @@ function once(kernel) {
   return { ms, cpuMs, exits, stop, instructions: m.instructions, cycles: vmx.rootCycles[10] };
 }
 
-function measure(what, kernel) {
-  once(kernel); // warm up the JIT
-  const runs = [once(kernel), once(kernel), once(kernel)].sort((a, b) => a.ms - b.ms);
+function measure(what, kernel, blocks = true) {
+  once(kernel, blocks); // warm up the JIT
+  const runs = [once(kernel, blocks), once(kernel, blocks), once(kernel, blocks)].sort((a, b) => a.ms - b.ms);
   const r = runs[1];
   console.log(`CPUID exit round trip, ${what}: ${(r.ms * 1000 / r.exits).toFixed(2)} µs wall, ${(r.cpuMs * 1000 / r.exits).toFixed(2)} µs CPU (median of 3, ${r.exits} exits, stop ${r.stop.kind}); `
     + `${(r.instructions / r.exits).toFixed(1)} instructions per round trip; ${(r.cycles / r.exits).toFixed(1)} TSC cycles in root per exit`);
@@ -64,3 +65,4 @@ const { loadavg } = await import('node:os');
 console.log(`load average ${loadavg()[0].toFixed(1)} (figures grow when other work runs)`);
 measure('guest with VPID 1', kernelWith({ ENABLE_VPID: '1' }));
 measure('no VPID (TLB emptied at every entry and exit)', kernelWith({}));
+measure('guest with VPID 1, compiled blocks off (the plain interpreter loop)', kernelWith({ ENABLE_VPID: '1' }), false);
