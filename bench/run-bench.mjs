@@ -3,7 +3,7 @@
 // (a) with no timer armed, (b) with the PIT interrupting 1000 times a second of virtual
 // time (slices end at every timer deadline), (c) with a breakpoint set on a page the loop
 // never executes (the cost of having breakpoints at all), (d) with a breakpoint on the
-// loop's own page, at an instruction it never reaches (breakpoints turn compiled blocks off),
+// loop's own page, at an instruction it never reaches,
 // (e) as (a) with compiled blocks off (src/emu/cpu/blocks.ts). Figures, not a test.
 // Usage: node bench/run-bench.mjs
 import { build } from 'esbuild';

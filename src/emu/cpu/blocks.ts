@@ -19,9 +19,9 @@
 // cached (cpu.ts fetchSlow decodes into a new object when the mode differs), and a write to
 // the page drops the page's objects all together, so a block is only reachable through its
 // first instruction while every instruction in it is current. It is compiled for one handler
-// array (root or one VMX non-root array) and used only with that one. The loop runs blocks
-// only while no debugger breakpoint is set and neither TF, RF nor an instruction breakpoint
-// asks for the per-instruction loop, and only when the whole block fits in the budget.
+// array (root or one VMX non-root array) and used only with that one. The loop runs a block
+// only when no debugger breakpoint lies inside it, neither TF, RF nor an instruction
+// breakpoint asks for the per-instruction loop, and the whole block fits in the budget.
 import type { Cpu } from './cpu';
 import type { DecodedInsn } from './decoder';
 import type { FetchPage } from './cpu-memory';
@@ -37,8 +37,9 @@ const MAX_BLOCK = 32;
 export interface Block {
   /** The handler array the block was compiled against (Cpu.handlers). */
   readonly handlers: readonly Handler[];
-  /** Instructions in the block. */
+  /** Instructions in the block, and their bytes. */
   readonly count: number;
+  readonly bytes: number;
   /** The compiled code, shared by every block with the same handlers and instruction lengths. */
   readonly code: BlockCode;
   /** Its instructions, in order. */
@@ -106,7 +107,7 @@ export function compileBlock(page: FetchPage, offset: number, first: DecodedInsn
     code = generate(insns, handlers, pieces);
     cache.set(key, code);
   }
-  return { handlers, count: insns.length, code, insns };
+  return { handlers, count: insns.length, bytes: off - offset, code, insns };
 }
 
 /**

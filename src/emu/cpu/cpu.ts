@@ -535,13 +535,14 @@ export class Cpu extends CpuMemory {
   /** The inner loop: the hot path. */
   private execute(limit: number): void {
     const handlers = this.handlers;
-    const blocks = this.breakpoints.size === 0 && this.blocksEnabled;
+    const blocks = this.blocksEnabled;
+    const breakpoints = this.breakpoints.size !== 0;
     while (this.icount < limit) {
       const d = this.fetch();
       if (blocks) {
         let b = d.block;
         if ((b === undefined || b.handlers !== handlers) && ++d.starts >= this.blockThreshold) b = this.compileBlockAt(d, handlers);
-        if (b !== undefined && b.handlers === handlers && this.icount + b.count <= limit) {
+        if (b !== undefined && b.handlers === handlers && this.icount + b.count <= limit && !(breakpoints && this.breakpointInside(b))) {
           b.code(this, b.insns);
           if (this.attention) return;
           continue;
@@ -555,6 +556,13 @@ export class Cpu extends CpuMemory {
     }
   }
 
+  /** A debugger breakpoint on an instruction of block `b` after its first (fetch stops at the first one): it must run instruction by instruction. */
+  private breakpointInside(b: Block): boolean {
+    const start = this.rip;
+    for (const a of this.breakpoints) if (a > start && a < start + b.bytes) return true;
+    return false;
+  }
+
   /** Compiles the block that starts with `d` (just fetched through the fetch window) for `handlers`, if it is cached. */
   private compileBlockAt(d: DecodedInsn, handlers: readonly Handler[]): Block | undefined {
     d.starts = 0; // a block for another handler array is compiled when that one gets hot again
@@ -563,7 +571,7 @@ export class Cpu extends CpuMemory {
     const block = compileBlock(this.fetchPage, off, d, handlers, ROOT_HANDLERS);
     if (block !== undefined) this.blocksCompiled++;
     // Too short for a block: remember that for this handler array (count Infinity never fits a budget).
-    d.block = block ?? { handlers, count: Infinity, code: noBlock, insns: [] };
+    d.block = block ?? { handlers, count: Infinity, bytes: 0, code: noBlock, insns: [] };
     return d.block;
   }
 

@@ -153,6 +153,26 @@ describe('compiled blocks behave as the interpreter loop', () => {
     expect(blocks.cpu.regs[2 * 3]).toBe(ebx);
   });
 
+  it('with a breakpoint outside the loop the loop still runs as blocks and stops at the breakpoint', () => {
+    const body = `
+      lea 3f(%rip), %r15
+      mov $5000, %ecx
+    1:
+      add $1, %eax
+      imul $3, %eax, %ebx
+      dec %ecx
+      jnz 1b
+    3:
+      nop`;
+    const plain = runProgram(body, false, 1_000_000, (cpu) => { cpu.breakpoints = new Set([BASE + 0x100000]); });
+    const { cpu } = runProgram(body, true, 3, (cpu) => { cpu.breakpoints = new Set([BASE + 0x100000]); });
+    cpu.breakpoints = new Set([cpu.regs[30] >>> 0]);
+    expect(cpu.run(1_000_000)).toBe('breakpoint');
+    expect(cpu.blocksCompiled).toBeGreaterThan(0);
+    expect(cpu.rip).toBe(cpu.regs[30] >>> 0);
+    expect(cpu.regs.slice(0, 8)).toEqual(plain.cpu.regs.slice(0, 8));
+  });
+
   it('a debugger breakpoint inside a block that is already hot stops there', () => {
     const { cpu } = runProgram(`
       lea 2f(%rip), %r15
