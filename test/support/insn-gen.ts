@@ -3,9 +3,10 @@
 //
 // Rules that keep the native run and the emulated run comparable:
 // - Memory operands address the 4 KiB data page at DATA_BASE: they use a base register (MB)
-//   set to the middle of the page and an optional index register (MI) holding a small value;
-//   neither is ever written by the sequence. RSP points into the page too and is never an
-//   explicit operand, so push/pop stay inside it.
+//   set to the middle of the page (or none, with an absolute displacement) and an optional
+//   index register (MI) holding a small value, -0x20..0x3f; neither is ever written by the
+//   sequence. RSP points into the page too and is never an explicit operand, so push/pop
+//   stay inside it.
 // - No instruction depends on RIP (no RIP-relative operands, no CALL): the emulated code runs
 //   at another address than the native code.
 // - Flags the SDM leaves undefined are tracked per instruction: the test does not compare
@@ -95,7 +96,10 @@ function mem(c: Ctx): string {
   const base = c.rng.chance(0.15) ? `%${gprName(c.mb, 4, true)}` : reg(c.mb, 8);
   if (c.rng.chance(0.3)) {
     const idx = base.startsWith('%e') || base.endsWith('d') ? `%${gprName(c.mi, 4, true)}` : reg(c.mi, 8);
-    return `${d}(${base},${idx},${c.rng.pick([1, 2, 4, 8])})`;
+    const scale = c.rng.pick([1, 2, 4, 8]);
+    // No base: an absolute disp32 plus the scaled index (as `counts(,%rax,8)` in a VMM).
+    if (c.rng.chance(0.15)) return `0x${(DATA_BASE + 0x800 + disp).toString(16)}(,${reg(c.mi, 8)},${scale})`;
+    return `${d}(${base},${idx},${scale})`;
   }
   return `${d}(${base})`;
 }
@@ -341,7 +345,8 @@ export function generateSequence(rng: Rng): Sequence {
   const mb = rng.pick([3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
   const mi = rng.pick([3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15].filter((n) => n !== mb));
   regs[mb] = BigInt(DATA_BASE + 0x800);
-  regs[mi] = BigInt(rng.int(0x40));
+  // Sometimes a negative index: its high half is all ones and the 64-bit sum carries out of the low half.
+  regs[mi] = rng.chance(0.3) ? BigInt.asUintN(64, BigInt(rng.int(0x20) - 0x20)) : BigInt(rng.int(0x40));
   regs[4] = BigInt(DATA_BASE + 0xa00 + 8 * rng.int(0x20));
   const pinCl = rng.chance(0.5);
   const cl = pinCl ? rng.int(72) : -1;

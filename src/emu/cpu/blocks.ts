@@ -56,13 +56,19 @@ const codeCache = new WeakMap<readonly Handler[], Map<string, BlockCode>>();
 /** Most distinct blocks kept per handler array before the cache starts over. */
 const MAX_CACHED = 4096;
 
-/** Integer instructions that continue at the next instruction and change nothing the loop or the decoder looks at. */
+/**
+ * Instructions that continue at the next instruction and change nothing the loop or the
+ * decoder looks at without setting `attention` (so a block may go on after them).
+ */
 const STRAIGHT_MNEMONICS = new Set([
   'mov', 'movabs', 'movzb', 'movzw', 'movsb', 'movsw', 'movsl', 'movsxd', 'lea', 'nop', 'xchg', 'bswap', 'movbe',
   'cbw', 'cwd', 'lahf', 'sahf', 'push', 'pop', 'add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp', 'test', 'not',
   'neg', 'mul', 'imul', 'div', 'idiv', 'inc', 'dec', 'xadd', 'cmpxchg', 'rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sar',
   'shld', 'shrd', 'bt', 'bts', 'btr', 'btc', 'tzcnt', 'bsf', 'lzcnt', 'bsr', 'popcnt', 'clc', 'stc', 'cld', 'std', 'cmc',
   'endbr64', 'endbr32',
+  // Also straight in root operation; in VMX non-root operation they exit, and a VM exit sets
+  // `attention`, which ends the block right after them.
+  'cpuid', 'vmread', 'vmwrite',
 ]);
 
 /** Operands that make an otherwise straight form special: segment and control/debug registers, string operands. */

@@ -323,6 +323,11 @@ export class CpuMemory extends CpuState {
       this.vHi = p[o + 4] | (p[o + 5] << 8) | (p[o + 6] << 16) | (p[o + 7] << 24);
       return p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24);
     }
+    return this.rd64Slow(lo, hi);
+  }
+
+  /** rd64 past the software TLB (a function of its own: V8 inlines the hit path only while it stays small). */
+  private rd64Slow(lo: number, hi: number): number {
     if (this.alignCheck && (lo & 7) !== 0) throw alignmentFault(lo, hi, 8);
     if ((lo & 0xfff) <= 4088) {
       const phys = this.fillRead(lo, hi, 8);
@@ -431,6 +436,12 @@ export class CpuMemory extends CpuState {
       p[o + 4] = vHi; p[o + 5] = vHi >> 8; p[o + 6] = vHi >> 16; p[o + 7] = vHi >> 24;
       return;
     }
+    this.wr64Slow(lo, hi, v, vHi);
+  }
+
+  /** wr64 past the software TLB (see rd64Slow). */
+  private wr64Slow(lo: number, hi: number, v: number, vHi: number): void {
+    const o = lo & 0xfff;
     if (this.alignCheck && (lo & 7) !== 0) throw alignmentFault(lo, hi, 8);
     if (o > 4088) this.probeWrite((lo + 8 - 1) | 0, this.carryHi(lo, hi, 7));
     this.wr32(lo, hi, v);
@@ -492,8 +503,80 @@ export class CpuMemory extends CpuState {
    * SDM Vol. 3 §3.3.7.1). Other modes: segment base, type and limit checks (SDM Vol. 3 §5.3).
    */
   ea(d: DecodedInsn, size: number, write: boolean): void {
+    const b = d.base;
+    if (this.long64 && d.addrSize === 8 && b !== REG_RIP) {
+      // 64-bit mode, 64-bit addressing, a base and/or an index: the common case, kept small
+      // enough for V8 to inline into the handlers, in int32 arithmetic (doubles would put
+      // conversions on the critical path): base + disp + (index << scale) + FS/GS base modulo
+      // 2^64, each add as two halves with the carry out of the low half from an unsigned compare.
+      const regs = this.regs;
+      const x = d.index, disp = d.disp;
+      let lo = disp, hi = disp >> 31;
+      if (b >= 0) {
+        const bLo = regs[2 * b];
+        lo = (bLo + disp) | 0;
+        hi = (regs[2 * b + 1] + hi + ((lo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+      }
+      if (x >= 0) {
+        const sc = d.scale, xLo = regs[2 * x], xHi = regs[2 * x + 1];
+        const t = (lo + (xLo << sc)) | 0;
+        hi = (hi + (sc === 0 ? xHi : (xHi << sc) | (xLo >>> (32 - sc))) + ((t >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+        lo = t;
+      }
+      this.linLo = lo;
+      this.linHi = hi;
+      if (d.seg >= FS) this.addFsGsBase(d);
+      else if (((hi << 16) >> 16) !== hi) this.nonCanonical(d);
+      return;
+    }
+    this.eaSegmented(d, size, write);
+  }
+
+  /** ea() through offsetOf and applySegment: the other modes and address sizes, and RIP-relative operands. */
+  private eaSegmented(d: DecodedInsn, size: number, write: boolean): void {
     this.offsetOf(d);
     this.applySegment(d.seg < 0 && (d.base === 4 || d.base === 5) ? SS : d.seg < 0 ? DS : d.seg, size, write);
+  }
+
+  /** ea() in 64-bit mode with an FS or GS override: adds the segment base to linLo/linHi, then checks the sum is canonical. */
+  private addFsGsBase(d: DecodedInsn): void {
+    const lo = this.linLo;
+    const t = (lo + this.segBaseLo[d.seg]) | 0;
+    const hi = (this.linHi + this.segBaseHi[d.seg] + ((t >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+    if (((hi << 16) >> 16) !== hi) this.nonCanonical(d);
+    this.linLo = t;
+    this.linHi = hi;
+  }
+
+  /** #SS(0) for a non-canonical stack reference (rSP/rBP base, no override), else #GP(0) (SDM Vol. 3 §3.3.7.1). */
+  private nonCanonical(d: DecodedInsn): never {
+    const stack = d.seg < 0 ? d.base === 4 || d.base === 5 : d.seg === SS;
+    throw new CpuFault(stack ? SS_VEC : GP, 0, 'non-canonical address');
+  }
+
+  /**
+   * The software-TLB hit of an aligned 4- or 8-byte read at linear (lo, hi) (rd32/rd64's fast
+   * path, for handlers that keep the whole access inline): the page as dwords, the operand's
+   * low dword at index (lo & 0xfff) >> 2; undefined when the caller must take rd32/rd64.
+   */
+  readWords(lo: number, hi: number, size: number): Int32Array | undefined {
+    const i = (lo >>> 12) & TLB_MASK;
+    const o = lo & 0xfff;
+    if ((o & 3) === 0 && o <= 4096 - size && this.rTagLo[i] === (lo & -4096) && this.rTagHi[i] === hi) return this.rWords[i];
+    return undefined;
+  }
+
+  /**
+   * As readWords for a write, or a read-modify-write, through the write TLB: a page there is
+   * RAM translated for writing, hence also readable, with its A and D bits set, so an RMW reads
+   * and writes it in place. undefined: the caller takes the generic read then write path
+   * (which faults, fills the TLB and handles everything else).
+   */
+  writeWords(lo: number, hi: number, size: number): Int32Array | undefined {
+    const i = (lo >>> 12) & TLB_MASK;
+    const o = lo & 0xfff;
+    if ((o & 3) === 0 && o <= 4096 - size && this.wTagLo[i] === (lo & -4096) && this.wTagHi[i] === hi) return this.wWords[i];
+    return undefined;
   }
 
   /** The effective address (offset) of d's memory operand into linLo/linHi, truncated to the address size (LEA). */
@@ -573,40 +656,60 @@ export class CpuMemory extends CpuState {
   /** Reads GPR `r` at `size` bytes (zero-extended; high half in vHi for size 8). `rex`: byte regs 4-7 are spl..dil. */
   getReg(r: number, size: number, rex: number): number {
     const regs = this.regs;
-    switch (size) {
-      case 1: return r < 4 || rex !== 0 ? regs[2 * r] & 0xff : (regs[2 * (r - 4)] >> 8) & 0xff;
-      case 2: return regs[2 * r] & 0xffff;
-      case 4: return regs[2 * r];
-      default: this.vHi = regs[2 * r + 1]; return regs[2 * r];
-    }
+    if (size === 4) return regs[2 * r];
+    if (size === 8) { this.vHi = regs[2 * r + 1]; return regs[2 * r]; }
+    return size === 2 ? regs[2 * r] & 0xffff : this.getReg8(r, rex);
+  }
+
+  /** Byte register `r`: AH, CH, DH, BH for 4-7 without REX. */
+  private getReg8(r: number, rex: number): number {
+    const regs = this.regs;
+    return r < 4 || rex !== 0 ? regs[2 * r] & 0xff : (regs[2 * (r - 4)] >> 8) & 0xff;
   }
 
   /** Writes GPR `r` at `size` bytes: 8/16-bit writes merge, 32-bit writes zero-extend (SDM Vol. 1 §3.4.1.1). */
   setReg(r: number, size: number, rex: number, v: number, vHi: number): void {
     const regs = this.regs;
-    switch (size) {
-      case 1:
-        if (r < 4 || rex !== 0) regs[2 * r] = (regs[2 * r] & ~0xff) | (v & 0xff);
-        else regs[2 * (r - 4)] = (regs[2 * (r - 4)] & ~0xff00) | ((v & 0xff) << 8);
-        return;
-      case 2: regs[2 * r] = (regs[2 * r] & ~0xffff) | (v & 0xffff); return;
-      case 4: regs[2 * r] = v; regs[2 * r + 1] = 0; return;
-      default: regs[2 * r] = v; regs[2 * r + 1] = vHi;
-    }
+    if (size === 4) { regs[2 * r] = v; regs[2 * r + 1] = 0; return; }
+    if (size === 8) { regs[2 * r] = v; regs[2 * r + 1] = vHi; return; }
+    this.setRegNarrow(r, size, rex, v);
+  }
+
+  /** setReg for 1 and 2 bytes: the rest of the register is kept. */
+  private setRegNarrow(r: number, size: number, rex: number, v: number): void {
+    const regs = this.regs;
+    if (size === 2) regs[2 * r] = (regs[2 * r] & ~0xffff) | (v & 0xffff);
+    else if (r < 4 || rex !== 0) regs[2 * r] = (regs[2 * r] & ~0xff) | (v & 0xff);
+    else regs[2 * (r - 4)] = (regs[2 * (r - 4)] & ~0xff00) | ((v & 0xff) << 8);
   }
 
   /** Reads the ModRM r/m operand (register or memory) of `size` bytes. */
   readE(d: DecodedInsn, size: number): number {
     if (d.mod === 3) return this.getReg(d.rm, size, d.rex);
     this.ea(d, size, false);
-    return this.rdSize(this.linLo, this.linHi, size);
+    const lo = this.linLo, hi = this.linHi;
+    const w = size >= 4 ? this.readWords(lo, hi, size) : undefined;
+    if (w !== undefined) {
+      const k = (lo & 0xfff) >> 2;
+      if (size === 8) this.vHi = w[k + 1];
+      return w[k];
+    }
+    return this.rdSize(lo, hi, size);
   }
 
   /** Writes the ModRM r/m operand; for memory, computes the address (pure writes). */
   writeE(d: DecodedInsn, size: number, v: number, vHi: number): void {
     if (d.mod === 3) { this.setReg(d.rm, size, d.rex, v, vHi); return; }
     this.ea(d, size, true);
-    this.wrSize(this.linLo, this.linHi, size, v, vHi);
+    const lo = this.linLo, hi = this.linHi;
+    const w = size >= 4 ? this.writeWords(lo, hi, size) : undefined;
+    if (w !== undefined) {
+      const k = (lo & 0xfff) >> 2;
+      w[k] = v;
+      if (size === 8) w[k + 1] = vHi;
+      return;
+    }
+    this.wrSize(lo, hi, size, v, vHi);
   }
 
   // ---- stack -----------------------------------------------------------------------------

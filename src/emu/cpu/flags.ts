@@ -40,6 +40,17 @@ export function setLazy(s: CpuState, op: number, size: number, res: number, resH
   s.lazyMask = ARITH;
 }
 
+/**
+ * setLazy for an operation of 1, 2 or 4 bytes: the high-half slots are read only for 8-byte
+ * operations, so they are left as they are.
+ */
+export function setLazyNarrow(s: CpuState, op: number, size: number, res: number, dst: number, src: number): void {
+  const lf = s.lf;
+  lf[LF_OP] = op; lf[LF_SIZE] = size;
+  lf[LF_RES] = res; lf[LF_DST] = dst; lf[LF_SRC] = src;
+  s.lazyMask = ARITH;
+}
+
 /** Sign word of a lazy value: bit 31 holds the sign of the operand at the recorded size. */
 function signWord(size: number, lo: number, hi: number): number {
   return size === 8 ? hi : size === 4 ? lo : size === 2 ? lo << 16 : lo << 24;
@@ -80,12 +91,15 @@ function lazyOF(s: CpuState): number {
   const lf = s.lf;
   let w: number;
   switch (lf[LF_OP]) {
-    case OP_ADD: case OP_ADC: case OP_INC:
+    case OP_ADD: case OP_ADC:
       w = signWord(lf[LF_SIZE], (lf[LF_DST] ^ lf[LF_RES]) & (lf[LF_SRC] ^ lf[LF_RES]), (lf[LF_DST_HI] ^ lf[LF_RES_HI]) & (lf[LF_SRC_HI] ^ lf[LF_RES_HI]));
       break;
-    case OP_SUB: case OP_SBB: case OP_DEC:
+    case OP_SUB: case OP_SBB:
       w = signWord(lf[LF_SIZE], (lf[LF_DST] ^ lf[LF_SRC]) & (lf[LF_DST] ^ lf[LF_RES]), (lf[LF_DST_HI] ^ lf[LF_SRC_HI]) & (lf[LF_DST_HI] ^ lf[LF_RES_HI]));
       break;
+    // INC/DEC record no source (it is 1): the ADD/SUB formulas above with src = 1 reduce to these.
+    case OP_INC: w = signWord(lf[LF_SIZE], ~lf[LF_DST] & lf[LF_RES], ~lf[LF_DST_HI] & lf[LF_RES_HI]); break;
+    case OP_DEC: w = signWord(lf[LF_SIZE], lf[LF_DST] & ~lf[LF_RES], lf[LF_DST_HI] & ~lf[LF_RES_HI]); break;
     default: return 0;
   }
   return w < 0 ? OF : 0;
@@ -93,8 +107,10 @@ function lazyOF(s: CpuState): number {
 
 function lazyAF(s: CpuState): number {
   const lf = s.lf;
-  // Logic operations leave AF undefined; Intel cores clear it.
-  return lf[LF_OP] === OP_LOGIC ? 0 : (lf[LF_DST] ^ lf[LF_SRC] ^ lf[LF_RES]) & AF;
+  const op = lf[LF_OP];
+  // Logic operations leave AF undefined; Intel cores clear it. INC/DEC: the source (1) has no bit 4.
+  if (op === OP_LOGIC) return 0;
+  return (op === OP_INC || op === OP_DEC ? lf[LF_DST] ^ lf[LF_RES] : lf[LF_DST] ^ lf[LF_SRC] ^ lf[LF_RES]) & AF;
 }
 
 function lazyZF(s: CpuState): number {
@@ -173,14 +189,13 @@ export function setResultFlags(s: CpuState, size: number, res: number, resHi: nu
   s.lazyMask = PF | ZF | SF;
 }
 
-/** INC/DEC: all arithmetic flags but CF (SDM Vol. 2 INC, DEC "Flags Affected"). */
+/** INC/DEC: all arithmetic flags but CF (SDM Vol. 2 INC, DEC "Flags Affected"); the source (1) is implied by the kind. */
 export function setIncDec(s: CpuState, op: number, size: number, res: number, resHi: number, dst: number, dstHi: number): void {
   const lf = s.lf;
   if ((s.lazyMask & CF) !== 0) s.flagsVal = (s.flagsVal & ~CF) | lazyCF(s);
   lf[LF_OP] = op; lf[LF_SIZE] = size;
   lf[LF_RES] = res; lf[LF_RES_HI] = resHi;
   lf[LF_DST] = dst; lf[LF_DST_HI] = dstHi;
-  lf[LF_SRC] = 1; lf[LF_SRC_HI] = 0;
   s.lazyMask = ARITH & ~CF;
 }
 

@@ -11,7 +11,7 @@ import type { DecodedInsn } from '../decoder';
 import { CpuFault, DE } from '../fault';
 import {
   AF, CF, OF, OP_ADC, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SBB, OP_SUB, SF, ZF, PF,
-  getAF, getCF, materialize, setArith, setIncDec, setLazy, setResultFlags, parityOf,
+  getAF, getCF, materialize, setArith, setIncDec, setLazy, setLazyNarrow, setResultFlags, parityOf,
 } from '../flags';
 import type { OpcodeForm } from '../isa/opcodes';
 import { W, divU128by64, divU64by32, mulS32, mulS64, mulU32, mulU64 } from '../arith64';
@@ -60,8 +60,32 @@ function aluRm(c: Cpu, d: DecodedInsn, op: number, s: number, b: number, bHi: nu
     setLazy(c, KIND[op], s, r, rHi, a, aHi, b, bHi);
     return;
   }
+  aluMem(c, d, op, s, b, bHi);
+}
+
+/** op m, (b, bHi): the memory form; an aligned dword or qword in a cached writable page is updated in place. */
+function aluMem(c: Cpu, d: DecodedInsn, op: number, s: number, b: number, bHi: number): void {
   c.ea(d, s, op !== CMP);
   const lo = c.linLo, hi = c.linHi;
+  const w = s >= 4 && op !== CMP ? c.writeWords(lo, hi, s) : undefined;
+  if (w === undefined) { aluMemSlow(c, op, s, lo, hi, b, bHi); return; }
+  const k = (lo & 0xfff) >> 2;
+  const a = w[k];
+  if (s === 4) {
+    const r = aluOp32(c, op, a, b);
+    w[k] = r;
+    setLazyNarrow(c, KIND[op], 4, r, a, b);
+    return;
+  }
+  const aHi = w[k + 1];
+  const r = aluOp(c, op, 8, a, aHi, b, bHi);
+  const rHi = c.vHi;
+  w[k] = r; w[k + 1] = rHi;
+  setLazy(c, KIND[op], 8, r, rHi, a, aHi, b, bHi);
+}
+
+/** aluMem through the generic read and write (any size, alignment and page; may fault or fill the TLB). */
+function aluMemSlow(c: Cpu, op: number, s: number, lo: number, hi: number, b: number, bHi: number): void {
   const a = c.rdSize(lo, hi, s);
   const aHi = c.vHi;
   const r = aluOp(c, op, s, a, aHi, b, bHi);
@@ -80,18 +104,55 @@ function aluReg(c: Cpu, d: DecodedInsn, reg: number, op: number, s: number, b: n
   setLazy(c, KIND[op], s, r, rHi, a, aHi, b, bHi);
 }
 
+/** Group-1 operation `op` at 32 bits or less on int32 values (the low bits are what count). */
+function aluOp32(c: Cpu, op: number, a: number, b: number): number {
+  switch (op) {
+    case 0: return (a + b) | 0;
+    case 1: return a | b;
+    case 2: return (a + b + getCF(c)) | 0;
+    case 3: return (a - b - getCF(c)) | 0;
+    case 4: return a & b;
+    case 6: return a ^ b;
+    default: return (a - b) | 0;
+  }
+}
+
 /**
  * Register-to-register form at 32 or 64 bits, the common case, without the generic operand
  * helpers: dst = dst op src on GPR numbers (the caller checked mod = 3 and the size).
  */
 function aluRegReg(c: Cpu, op: number, s: number, dst: number, src: number): void {
   const regs = c.regs;
+  if (s === 4) {
+    const a = regs[2 * dst], b = regs[2 * src];
+    const r = aluOp32(c, op, a, b);
+    if (op !== CMP) { regs[2 * dst] = r; regs[2 * dst + 1] = 0; }
+    setLazyNarrow(c, KIND[op], 4, r, a, b);
+    return;
+  }
   const a = regs[2 * dst], b = regs[2 * src];
-  const aHi = s === 8 ? regs[2 * dst + 1] : 0, bHi = s === 8 ? regs[2 * src + 1] : 0;
-  const r = aluOp(c, op, s, a, aHi, b, bHi);
-  const rHi = s === 8 ? c.vHi : 0;
+  const aHi = regs[2 * dst + 1], bHi = regs[2 * src + 1];
+  const r = aluOp(c, op, 8, a, aHi, b, bHi);
+  const rHi = c.vHi;
   if (op !== CMP) { regs[2 * dst] = r; regs[2 * dst + 1] = rHi; }
-  setLazy(c, KIND[op], s, r, rHi, a, aHi, b, bHi);
+  setLazy(c, KIND[op], 8, r, rHi, a, aHi, b, bHi);
+}
+
+/** Register-immediate form at 32 or 64 bits (op r32/r64, imm): as aluRegReg with the immediate as source. */
+function aluRegImm(c: Cpu, op: number, s: number, dst: number, b: number, bHi: number): void {
+  const regs = c.regs;
+  if (s === 4) {
+    const a = regs[2 * dst];
+    const r = aluOp32(c, op, a, b);
+    if (op !== CMP) { regs[2 * dst] = r; regs[2 * dst + 1] = 0; }
+    setLazyNarrow(c, KIND[op], 4, r, a, b);
+    return;
+  }
+  const a = regs[2 * dst], aHi = regs[2 * dst + 1];
+  const r = aluOp(c, op, 8, a, aHi, b, bHi);
+  const rHi = c.vHi;
+  if (op !== CMP) { regs[2 * dst] = r; regs[2 * dst + 1] = rHi; }
+  setLazy(c, KIND[op], 8, r, rHi, a, aHi, b, bHi);
 }
 
 function group1(f: OpcodeForm, op: number): Handler | undefined {
@@ -101,7 +162,8 @@ function group1(f: OpcodeForm, op: number): Handler | undefined {
       const s = d.opSize;
       if (d.mod === 3 && s >= 4) { aluRegReg(c, op, s, d.rm, d.reg); return; }
       const b = c.getReg(d.reg, s, d.rex);
-      aluRm(c, d, op, s, b, c.vHi);
+      if (d.mod === 3) aluRm(c, d, op, s, b, c.vHi);
+      else aluMem(c, d, op, s, b, c.vHi);
     };
     case 'Gb,Eb': return (c, d) => aluReg(c, d, d.reg, op, 1, c.readE(d, 1), 0);
     case 'Gv,Ev': return (c, d) => {
@@ -111,9 +173,18 @@ function group1(f: OpcodeForm, op: number): Handler | undefined {
       aluReg(c, d, d.reg, op, s, b, c.vHi);
     };
     case 'AL,Ib': return (c, d) => aluReg(c, d, 0, op, 1, d.imm, 0);
-    case 'rAX,Iz': return (c, d) => aluReg(c, d, 0, op, d.opSize, d.imm, d.immHi);
+    case 'rAX,Iz': return (c, d) => {
+      const s = d.opSize;
+      if (s >= 4) aluRegImm(c, op, s, 0, d.imm, d.immHi);
+      else aluReg(c, d, 0, op, s, d.imm, d.immHi);
+    };
     case 'Eb,Ib': return (c, d) => aluRm(c, d, op, 1, d.imm, 0);
-    case 'Ev,Ibs': case 'Ev,Iz': return (c, d) => aluRm(c, d, op, d.opSize, d.imm, d.immHi);
+    case 'Ev,Ibs': case 'Ev,Iz': return (c, d) => {
+      const s = d.opSize;
+      if (d.mod !== 3) aluMem(c, d, op, s, d.imm, d.immHi);
+      else if (s >= 4) aluRegImm(c, op, s, d.rm, d.imm, d.immHi);
+      else aluRm(c, d, op, s, d.imm, d.immHi);
+    };
     default: return undefined;
   }
 }
@@ -137,30 +208,53 @@ function notNeg(c: Cpu, d: DecodedInsn, s: number, neg: boolean): void {
   if (neg) setLazy(c, OP_SUB, s, r, rHi, 0, 0, a, aHi);
 }
 
-function incDec(c: Cpu, d: DecodedInsn, s: number, dec: boolean, reg: number): void {
-  if (s >= 4 && (reg >= 0 || d.mod === 3)) {
+/** INC/DEC of a register (`n`: GPR number; byte registers as ModRM encodes them, with `rex`). */
+function incDecReg(c: Cpu, s: number, dec: boolean, n: number, rex: number): void {
+  if (s >= 4) {
     const regs = c.regs;
-    const n = 2 * (reg >= 0 ? reg : d.rm);
-    const a = regs[n], aHi = s === 8 ? regs[n + 1] : 0;
+    const a = regs[2 * n], aHi = s === 8 ? regs[2 * n + 1] : 0;
     const r = dec ? (a - 1) | 0 : (a + 1) | 0;
     const rHi = s === 8 ? (dec ? (aHi - (a === 0 ? 1 : 0)) | 0 : (aHi + (a === -1 ? 1 : 0)) | 0) : 0;
-    regs[n] = r; regs[n + 1] = rHi;
+    regs[2 * n] = r; regs[2 * n + 1] = rHi;
     setIncDec(c, dec ? OP_DEC : OP_INC, s, r, rHi, a, aHi);
     return;
   }
-  let lo = 0, hi = 0;
-  const mem = reg < 0 && d.mod !== 3;
-  if (mem) { c.ea(d, s, true); lo = c.linLo; hi = c.linHi; }
-  const r0 = reg >= 0 ? reg : d.rm;
-  const a = mem ? c.rdSize(lo, hi, s) : c.getReg(r0, s, d.rex);
-  const aHi = c.vHi;
-  let r: number, rHi = 0;
+  const a = c.getReg(n, s, rex);
+  const r = dec ? (a - 1) | 0 : (a + 1) | 0;
+  c.setReg(n, s, rex, r, 0);
+  setIncDec(c, dec ? OP_DEC : OP_INC, s, r, 0, a, 0);
+}
+
+/** INC/DEC m: an aligned dword or qword in a cached writable page is updated in place. */
+function incDecMem(c: Cpu, d: DecodedInsn, s: number, dec: boolean): void {
+  c.ea(d, s, true);
+  const lo = c.linLo, hi = c.linHi;
+  const w = s >= 4 ? c.writeWords(lo, hi, s) : undefined;
+  if (w === undefined) { incDecMemSlow(c, s, dec, lo, hi); return; }
+  const k = (lo & 0xfff) >> 2;
+  const a = w[k];
+  const r = dec ? (a - 1) | 0 : (a + 1) | 0;
+  w[k] = r;
+  let aHi = 0, rHi = 0;
   if (s === 8) {
+    aHi = w[k + 1];
+    rHi = dec ? (aHi - (a === 0 ? 1 : 0)) | 0 : (aHi + (a === -1 ? 1 : 0)) | 0;
+    w[k + 1] = rHi;
+  }
+  setIncDec(c, dec ? OP_DEC : OP_INC, s, r, rHi, a, aHi);
+}
+
+/** incDecMem through the generic read and write. */
+function incDecMemSlow(c: Cpu, s: number, dec: boolean, lo: number, hi: number): void {
+  const a = c.rdSize(lo, hi, s);
+  let aHi = 0, r: number, rHi = 0;
+  if (s === 8) {
+    aHi = c.vHi;
     if (dec) { r = (a - 1) | 0; rHi = (aHi - (a === 0 ? 1 : 0)) | 0; } else { r = (a + 1) | 0; rHi = (aHi + (a === -1 ? 1 : 0)) | 0; }
   } else {
     r = dec ? (a - 1) | 0 : (a + 1) | 0;
   }
-  if (mem) c.wrSize(lo, hi, s, r, rHi); else c.setReg(r0, s, d.rex, r, rHi);
+  c.wrSize(lo, hi, s, r, rHi);
   setIncDec(c, dec ? OP_DEC : OP_INC, s, r, rHi, a, aHi);
 }
 
@@ -430,8 +524,12 @@ export function aluHandler(f: OpcodeForm): Handler | undefined {
     case 'neg': return (c, d) => notNeg(c, d, byte ? 1 : d.opSize, true);
     case 'inc': case 'dec': {
       const dec = f.mnem === 'dec';
-      if (f.plusR) return (c, d) => incDec(c, d, d.opSize, dec, d.opReg);
-      return (c, d) => incDec(c, d, byte ? 1 : d.opSize, dec, -1);
+      if (f.plusR) return (c, d) => incDecReg(c, d.opSize, dec, d.opReg, 0);
+      return (c, d) => {
+        const s = byte ? 1 : d.opSize;
+        if (d.mod === 3) incDecReg(c, s, dec, d.rm, d.rex);
+        else incDecMem(c, d, s, dec);
+      };
     }
     case 'mul': return (c, d) => mul1(c, d, byte ? 1 : d.opSize, false);
     case 'div': return (c, d) => divide(c, d, byte ? 1 : d.opSize, false);

@@ -23,11 +23,26 @@ function bswap32(x: number): number {
 function movHandler(f: OpcodeForm): Handler | undefined {
   switch (f.ops.join(',')) {
     case 'Eb,Gb': return (c, d) => c.writeE(d, 1, c.getReg(d.reg, 1, d.rex), 0);
-    case 'Ev,Gv': return (c, d) => { const s = d.opSize; const v = c.getReg(d.reg, s, d.rex); c.writeE(d, s, v, c.vHi); };
+    case 'Ev,Gv': return (c, d) => {
+      const s = d.opSize;
+      if (d.mod === 3 && s >= 4) { moveReg(c, s, d.rm, d.reg); return; }
+      const v = c.getReg(d.reg, s, d.rex);
+      c.writeE(d, s, v, c.vHi);
+    };
     case 'Gb,Eb': return (c, d) => c.setReg(d.reg, 1, d.rex, c.readE(d, 1), 0);
-    case 'Gv,Ev': return (c, d) => { const s = d.opSize; const v = c.readE(d, s); c.setReg(d.reg, s, d.rex, v, c.vHi); };
+    case 'Gv,Ev': return (c, d) => {
+      const s = d.opSize;
+      if (d.mod === 3 && s >= 4) { moveReg(c, s, d.reg, d.rm); return; }
+      const v = c.readE(d, s);
+      c.setReg(d.reg, s, d.rex, v, c.vHi);
+    };
     case 'Zb,Ib': return (c, d) => c.setReg(d.opReg, 1, d.rex, d.imm, 0);
-    case 'Zv,Iv': return (c, d) => c.setReg(d.opReg, d.opSize, d.rex, d.imm, d.immHi);
+    case 'Zv,Iv': return (c, d) => {
+      const s = d.opSize;
+      if (s === 2) { c.setReg(d.opReg, 2, d.rex, d.imm, 0); return; }
+      const regs = c.regs, n = 2 * d.opReg;
+      regs[n] = d.imm; regs[n + 1] = s === 8 ? d.immHi : 0;
+    };
     case 'Ev,Iz': return (c, d) => c.writeE(d, d.opSize, d.imm, d.immHi);
     case 'Eb,Ib': return (c, d) => c.writeE(d, 1, d.imm, 0);
     case 'AL,Ob': return (c, d) => { moffs(c, d, 1, false); c.setReg(0, 1, 0, c.rd8(c.linLo, c.linHi), 0); };
@@ -36,6 +51,13 @@ function movHandler(f: OpcodeForm): Handler | undefined {
     case 'Ov,rAX': return (c, d) => { const s = d.opSize; moffs(c, d, s, true); c.wrSize(c.linLo, c.linHi, s, c.regs[0], c.regs[1]); };
     default: return undefined;
   }
+}
+
+/** dst = src on GPR numbers at 4 or 8 bytes (a 32-bit write zero-extends). */
+function moveReg(c: Cpu, s: number, dst: number, src: number): void {
+  const regs = c.regs;
+  regs[2 * dst] = regs[2 * src];
+  regs[2 * dst + 1] = s === 8 ? regs[2 * src + 1] : 0;
 }
 
 function xchg(c: Cpu, d: DecodedInsn, s: number): void {
@@ -49,9 +71,22 @@ function xchg(c: Cpu, d: DecodedInsn, s: number): void {
     return;
   }
   c.ea(d, s, true);
-  const b = c.rdSize(c.linLo, c.linHi, s);
+  const lo = c.linLo, hi = c.linHi;
+  if (s >= 4) {
+    const w = c.writeWords(lo, hi, s);
+    if (w !== undefined) {
+      // An aligned dword or qword in a cached writable page: exchanged in place.
+      const k = (lo & 0xfff) >> 2, regs = c.regs, n = 2 * d.reg;
+      const b = w[k];
+      w[k] = a;
+      if (s === 8) { const bHi = w[k + 1]; w[k + 1] = aHi; regs[n + 1] = bHi; } else regs[n + 1] = 0;
+      regs[n] = b;
+      return;
+    }
+  }
+  const b = c.rdSize(lo, hi, s);
   const bHi = c.vHi;
-  c.wrSize(c.linLo, c.linHi, s, a, aHi);
+  c.wrSize(lo, hi, s, a, aHi);
   c.setReg(d.reg, s, d.rex, b, bHi);
 }
 
@@ -161,7 +196,16 @@ export function dataHandler(f: OpcodeForm): Handler | undefined {
   switch (f.mnem) {
     case 'mov': case 'movabs': return movHandler(f);
     case 'movzb': return (c, d) => c.setReg(d.reg, d.opSize, d.rex, c.readE(d, 1), 0);
-    case 'movzw': return (c, d) => c.setReg(d.reg, d.opSize, d.rex, c.readE(d, 2), 0);
+    case 'movzw': return (c, d) => {
+      if (d.mod === 3 && d.opSize !== 2) {
+        // movzwl/movzwq between registers: the zero-extended word fills the whole register.
+        const regs = c.regs;
+        regs[2 * d.reg] = regs[2 * d.rm] & 0xffff;
+        regs[2 * d.reg + 1] = 0;
+        return;
+      }
+      c.setReg(d.reg, d.opSize, d.rex, c.readE(d, 2), 0);
+    };
     case 'movsb':
       if (ops !== 'Gv,Eb') return undefined; // the string form is in string.ts
       return (c, d) => { const v = (c.readE(d, 1) << 24) >> 24; c.setReg(d.reg, d.opSize, d.rex, v, v >> 31); };
@@ -225,13 +269,23 @@ export function dataHandler(f: OpcodeForm): Handler | undefined {
     case 'sahf': return (c) => setArith(c, SF | ZF | AF | PF | CF, (c.regs[0] >> 8) & (SF | ZF | AF | PF | CF));
     case 'push':
       switch (ops) {
-        case 'Zv': return (c, d) => { const v = c.getReg(d.opReg, d.opSize, 0); push(c, d, v, c.vHi); };
+        case 'Zv': return (c, d) => {
+          const s = d.opSize;
+          if (s === 8) { const regs = c.regs, n = 2 * d.opReg; c.push(8, regs[n], regs[n + 1]); return; }
+          const v = c.getReg(d.opReg, s, 0);
+          push(c, d, v, c.vHi);
+        };
         case 'Ev': return (c, d) => { const v = c.readE(d, d.opSize); push(c, d, v, c.vHi); };
         case 'Ibs': case 'Iz': return (c, d) => push(c, d, d.imm, d.immHi);
         default: return undefined; // segment registers: system.ts
       }
     case 'pop':
-      if (ops === 'Zv') return (c, d) => { const s = d.opSize; const v = c.pop(s); c.setReg(d.opReg, s, 0, v, c.vHi); };
+      if (ops === 'Zv') return (c, d) => {
+        const s = d.opSize;
+        const v = c.pop(s);
+        if (s === 8) { const regs = c.regs, n = 2 * d.opReg; regs[n] = v; regs[n + 1] = c.vHi; return; }
+        c.setReg(d.opReg, s, 0, v, c.vHi);
+      };
       if (ops === 'Ev') return popEv;
       return undefined;
     case 'enter': return enter;
