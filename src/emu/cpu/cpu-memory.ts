@@ -75,6 +75,11 @@ class SoftTlbBank {
   winCsBase = 0;
   winCsLimit = 0;
   winLong64 = false;
+  /**
+   * The bank that was current before this one became current (selectBank): a VM exit and the
+   * VMRESUME after it switch back to it, found without searching.
+   */
+  cameFrom: SoftTlbBank = this;
 
   clear(): void {
     const n = this.filledCount;
@@ -200,10 +205,17 @@ export class CpuMemory extends CpuState {
     this.fetchRipBase = NaN;
     const cur = this.bank;
     let next: SoftTlbBank | undefined;
-    for (const b of this.banks) {
-      if (b === cur) continue;
-      if (b.context === from && b.cpl === fromCpl) b.context = -1; // cur is the one kept for `from` now
-      else if (b.context === to && b.cpl === toCpl) next = b;
+    const back = cur.cameFrom;
+    if (cur.context === from && cur.cpl === fromCpl && back !== cur && back.context === to && back.cpl === toCpl) {
+      // Switching back (the usual VM exit / VMRESUME pair): each (context, CPL) is kept by
+      // one bank at most, so no other bank holds either of them.
+      next = back;
+    } else {
+      for (const b of this.banks) {
+        if (b === cur) continue;
+        if (b.context === from && b.cpl === fromCpl) b.context = -1; // cur is the one kept for `from` now
+        else if (b.context === to && b.cpl === toCpl) next = b;
+      }
     }
     cur.context = from;
     cur.cpl = fromCpl;
@@ -224,6 +236,7 @@ export class CpuMemory extends CpuState {
       next.clear();
     }
     const b = next!;
+    if (b !== cur) b.cameFrom = cur;
     this.bank = b;
     this.rTagLo = b.rTagLo; this.rTagHi = b.rTagHi; this.rPage = b.rPage; this.rWords = b.rWords;
     this.wTagLo = b.wTagLo; this.wTagHi = b.wTagHi; this.wPage = b.wPage; this.wWords = b.wWords; this.wPfn = b.wPfn;

@@ -94,6 +94,8 @@ export class Mmu {
   private flags: Int32Array;
   private readonly contexts: TlbContext[] = [];
   private current: TlbContext;
+  /** The context current before `current` (selectContext looks there first). */
+  private previous: TlbContext;
   private useClock = 0;
   /** Moves with every invalidation (tlbInvalidations). */
   private generation = 0;
@@ -114,6 +116,7 @@ export class Mmu {
     root.live = true;
     this.contexts.push(root);
     this.current = root;
+    this.previous = root;
     this.tlb = root.tlb;
     this.tag = root.tlb.tag;
     this.phys = root.tlb.phys;
@@ -176,7 +179,10 @@ export class Mmu {
    * another.
    */
   selectContext(vpid: number, ep4ta: number, nested: NestedTranslator | null, cr0: number, cr3Lo: number, cr3Hi: number, cr4: number, efer: number, pdptes?: Int32Array): void {
-    let ctx = this.findContext(vpid, ep4ta);
+    // A VM exit and the VM entry after it switch back to the context they left: try it first
+    // (a live (VPID, EP4TA) pair has one context).
+    const back = this.previous;
+    let ctx = back.live && back.vpid === vpid && back.ep4ta === ep4ta ? back : this.findContext(vpid, ep4ta);
     if (ctx === undefined) ctx = this.newContext(vpid, ep4ta);
     const key = pagingKey(cr0, cr4, efer);
     if (ctx.pagingKey !== key) {
@@ -249,6 +255,7 @@ export class Mmu {
 
   private use(ctx: TlbContext): void {
     ctx.used = ++this.useClock;
+    if (ctx !== this.current) this.previous = this.current;
     this.current = ctx;
     const t = ctx.tlb;
     this.tlb = t;

@@ -111,7 +111,7 @@ function vmxon(c: Cpu, d: DecodedInsn): void {
   v.inVmx = true;
   v.vmxonPtr = ptr;
   v.vmcs.base = -1;
-  v.checker.invalidate();
+  v.vmcsChanged(); // the entry checks, the controls and the transition caches start over
   succeed(c);
 }
 
@@ -120,7 +120,7 @@ function vmxoff(c: Cpu): void {
   v.inVmx = false;
   v.vmxonPtr = -1;
   v.vmcs.base = -1;
-  v.checker.invalidate();
+  v.vmcsChanged(); // the entry checks, the controls and the transition caches start over
   succeed(c);
   if (v.initLatched) c.stop(); // the INIT blocked in VMX operation is taken now (signals.ts, machine/processor.ts)
 }
@@ -141,7 +141,7 @@ function vmclear(c: Cpu, d: DecodedInsn): void {
   } else {
     v.vmcs.write32(ptr + VMCS_LAUNCH_STATE_OFFSET, LAUNCH_STATE_CLEAR);
   }
-  v.checker.invalidate();
+  v.vmcsChanged(); // the entry checks, the controls and the transition caches start over
   succeed(c);
 }
 
@@ -153,8 +153,7 @@ function vmptrld(c: Cpu, d: DecodedInsn): void {
   // Bit 31 (shadow VMCS) must be 0: VMCS shadowing is not supported (SDM §30.3 VMPTRLD).
   if (v.vmcs.read32(ptr) !== VMCS_REVISION_ID) { fail(c, v, VMXERR.VMPTRLD_INCORRECT_VMCS_REVISION_ID); return; }
   v.vmcs.base = ptr;
-  v.checker.invalidate();
-  v.controlsDirty = true;
+  v.vmcsChanged(); // the entry checks, the controls and the transition caches start over
   succeed(c);
 }
 
@@ -199,6 +198,7 @@ function vmwrite(c: Cpu, d: DecodedInsn): void {
   else if (kind === FIELD_64) m.w64(o, lo, hi);
   else m.w32(o, lo); // 32-bit fields and the high dword of 64-bit ones
   v.checker.invalidate(enc);
+  v.stateCache.invalidate(enc);
   if ((a & FIELD_CONTROL) !== 0) v.controlsDirty = true;
   succeed(c);
 }

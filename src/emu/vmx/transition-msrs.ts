@@ -11,16 +11,8 @@
 import type { Cpu } from '../cpu/cpu';
 import { MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP } from '../cpu/msrs';
 
-/** Slot of each MSR in the arrays below. */
-function slot(index: number): number {
-  switch (index) {
-    case MSR_SYSENTER_CS: return 0;
-    case MSR_SYSENTER_ESP: return 1;
-    case MSR_SYSENTER_EIP: return 2;
-    case MSR_PAT: return 3;
-    default: throw new Error(`transition-msrs.ts: MSR 0x${index.toString(16)} is not tracked`);
-  }
-}
+/** Slot of each MSR in the arrays below (bit k of `known`). */
+const CS_SLOT = 0, ESP_SLOT = 1, EIP_SLOT = 2, PAT_SLOT = 3;
 
 export class TransitionMsrs {
   private readonly lo = new Int32Array(4);
@@ -33,23 +25,32 @@ export class TransitionMsrs {
     this.known = 0;
   }
 
-  /** MSR `index` := hi:lo. */
-  load(c: Cpu, index: number, lo: number, hi: number): void {
-    const k = slot(index);
-    if ((this.known & (1 << k)) !== 0 && this.lo[k] === lo && this.hi[k] === hi) return;
+  /**
+   * IA32_SYSENTER_CS := cs (the VMCS field is 32 bits: the low half only), IA32_SYSENTER_ESP
+   * and IA32_SYSENTER_EIP := their hi:lo, as every VM entry and VM exit loads them.
+   */
+  loadSysenter(c: Cpu, cs: number, espLo: number, espHi: number, eipLo: number, eipHi: number): void {
+    const known = this.known, lo = this.lo, hi = this.hi;
+    if ((known & (1 << CS_SLOT)) === 0 || lo[CS_SLOT] !== cs) {
+      c.msrLo.set(MSR_SYSENTER_CS, cs);
+      lo[CS_SLOT] = cs;
+    }
+    if ((known & (1 << ESP_SLOT)) === 0 || lo[ESP_SLOT] !== espLo || hi[ESP_SLOT] !== espHi) this.store(c, ESP_SLOT, MSR_SYSENTER_ESP, espLo, espHi);
+    if ((known & (1 << EIP_SLOT)) === 0 || lo[EIP_SLOT] !== eipLo || hi[EIP_SLOT] !== eipHi) this.store(c, EIP_SLOT, MSR_SYSENTER_EIP, eipLo, eipHi);
+    this.known = known | (1 << CS_SLOT) | (1 << ESP_SLOT) | (1 << EIP_SLOT);
+  }
+
+  /** IA32_PAT := hi:lo (the "load IA32_PAT" controls). */
+  loadPat(c: Cpu, lo: number, hi: number): void {
+    if ((this.known & (1 << PAT_SLOT)) !== 0 && this.lo[PAT_SLOT] === lo && this.hi[PAT_SLOT] === hi) return;
+    this.store(c, PAT_SLOT, MSR_PAT, lo, hi);
+    this.known |= 1 << PAT_SLOT;
+  }
+
+  private store(c: Cpu, k: number, index: number, lo: number, hi: number): void {
     c.msrLo.set(index, lo);
     c.msrHi.set(index, hi);
     this.lo[k] = lo;
     this.hi[k] = hi;
-    this.known |= 1 << k;
-  }
-
-  /** The low half of MSR `index` := lo (IA32_SYSENTER_CS: the VMCS field is 32 bits). */
-  loadLow(c: Cpu, index: number, lo: number): void {
-    const k = slot(index);
-    if ((this.known & (1 << k)) !== 0 && this.lo[k] === lo) return;
-    c.msrLo.set(index, lo);
-    this.lo[k] = lo;
-    this.known |= 1 << k;
   }
 }

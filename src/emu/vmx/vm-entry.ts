@@ -19,8 +19,8 @@ import { deliverEvent, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI, INT_PRIV_SOFTWA
 import { debugAtVmEntry } from '../cpu/debug';
 import { materialize } from '../cpu/flags';
 import { paePaging } from '../cpu/handlers/system';
-import { MSR_DEBUGCTL, MSR_PAT, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP } from '../cpu/msrs';
-import { CR0_ET, CS, DS, EFER_LMA, EFER_LME, ES, FS, GS, LDTR, SS, TR } from '../cpu/state';
+import { MSR_DEBUGCTL } from '../cpu/msrs';
+import { CR0_ET, CS, EFER_LMA, EFER_LME } from '../cpu/state';
 import {
   CPU_MTF, CPU_SECONDARY, ENTRY_IA32E, EXIT_SAVE_PAT, PIN_NMI_EXITING, PIN_VIRTUAL_NMIS, ENTRY_LOAD_DEBUG, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, PIN_PREEMPTION_TIMER, SEC_EPT, SEC_VPID,
 } from './control-bits';
@@ -29,10 +29,11 @@ import { LAUNCH_STATE_LAUNCHED, VMCS_LAUNCH_STATE_OFFSET } from './vmcs-fields';
 import { OFF } from './vmcs';
 import { beginExit, loadMsrList, vmExit } from './vm-exit';
 import { enterGuestContext } from './translation-context';
+import { SEG_STRIDE } from './state-cache';
 import type { Vmx } from './vmx';
 
 const O = OFF;
-const SEGS = [ES, CS, SS, DS, FS, GS, LDTR, TR];
+/** By segment register number (cpu/state.ts: ES = 0 ... TR = 7, the VMCS field order). */
 const SEG_NAMES = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS', 'LDTR', 'TR'];
 const O_SEL = SEG_NAMES.map((s) => OFF[`GUEST_${s}_SELECTOR`]);
 const O_BASE = SEG_NAMES.map((s) => OFF[`GUEST_${s}_BASE`]);
@@ -68,6 +69,30 @@ function decodeControls(v: Vmx): void {
   v.tscOffsetHi = m.r32(O.TSC_OFFSET + 4);
 }
 
+/**
+ * Reads the guest segment, GDTR and IDTR fields into the guest copy (state-cache.ts) as the
+ * entry loads them (SDM §26.3.2.2): the limits of GDTR and IDTR are 16 bits (the checks made
+ * bits 31:16 zero).
+ */
+function readGuestSegments(v: Vmx): void {
+  const m = v.vmcs;
+  const k = v.stateCache;
+  const g = k.guestSeg;
+  for (let seg = 0, j = 0; seg < 8; seg++, j += SEG_STRIDE) {
+    g[j] = m.r16(O_SEL[seg]);
+    g[j + 1] = m.r32(O_BASE[seg]);
+    g[j + 2] = m.r32(O_BASE[seg] + 4);
+    g[j + 3] = m.r32(O_LIMIT[seg]);
+    g[j + 4] = m.r32(O_AR[seg]);
+  }
+  k.sameSegsValid = false;
+  k.guestGdtrBase = m.rNum(O.GUEST_GDTR_BASE);
+  k.guestGdtrLimit = m.r32(O.GUEST_GDTR_LIMIT) & 0xffff;
+  k.guestIdtrBase = m.rNum(O.GUEST_IDTR_BASE);
+  k.guestIdtrLimit = m.r32(O.GUEST_IDTR_LIMIT) & 0xffff;
+  k.guestValid = true;
+}
+
 /** Loads the guest-state area into the processor (SDM §26.3.2). */
 function loadGuestState(v: Vmx, c: Cpu): void {
   const m = v.vmcs;
@@ -79,24 +104,29 @@ function loadGuestState(v: Vmx, c: Cpu): void {
   if ((v.entryCtl & ENTRY_LOAD_DEBUG) !== 0) {
     // "Load debug controls": DR7 and IA32_DEBUGCTL (SDM §26.3.2.1; the checks kept reserved bits out).
     c.dr7 = m.r32(O.GUEST_DR7) | 0x400;
-    c.msrLo.set(MSR_DEBUGCTL, m.r32(O.GUEST_IA32_DEBUGCTL));
+    const debugctl = m.r32(O.GUEST_IA32_DEBUGCTL);
+    if (c.msrLo.get(MSR_DEBUGCTL) !== debugctl) c.msrLo.set(MSR_DEBUGCTL, debugctl); // a Map store costs more than the look-up
   }
   if ((v.entryCtl & ENTRY_LOAD_EFER) !== 0) c.efer = m.r32(O.GUEST_IA32_EFER);
   else c.efer = ia32e ? c.efer | EFER_LMA | EFER_LME : c.efer & ~(EFER_LMA | EFER_LME);
   if ((v.entryCtl & ENTRY_LOAD_PAT) !== 0) {
-    v.msrs.load(c, MSR_PAT, m.r32(O.GUEST_IA32_PAT), m.r32(O.GUEST_IA32_PAT + 4));
+    v.msrs.loadPat(c, m.r32(O.GUEST_IA32_PAT), m.r32(O.GUEST_IA32_PAT + 4));
   }
-  v.msrs.loadLow(c, MSR_SYSENTER_CS, m.r32(O.GUEST_SYSENTER_CS));
-  v.msrs.load(c, MSR_SYSENTER_ESP, m.r32(O.GUEST_SYSENTER_ESP), m.r32(O.GUEST_SYSENTER_ESP + 4));
-  v.msrs.load(c, MSR_SYSENTER_EIP, m.r32(O.GUEST_SYSENTER_EIP), m.r32(O.GUEST_SYSENTER_EIP + 4));
-  for (let i = 0; i < 8; i++) {
-    if (SEGS[i] === CS) continue;
-    c.loadSegmentCache(SEGS[i], m.r16(O_SEL[i]), m.r32(O_BASE[i]), m.r32(O_BASE[i] + 4), m.r32(O_LIMIT[i]) >>> 0, m.r32(O_AR[i]), true);
+  v.msrs.loadSysenter(c, m.r32(O.GUEST_SYSENTER_CS), m.r32(O.GUEST_SYSENTER_ESP), m.r32(O.GUEST_SYSENTER_ESP + 4),
+    m.r32(O.GUEST_SYSENTER_EIP), m.r32(O.GUEST_SYSENTER_EIP + 4));
+  const k = v.stateCache;
+  if (!k.guestValid) readGuestSegments(v);
+  const g = k.guestSeg;
+  // Segment registers still holding the host copy the last exit loaded need no store where the guest's are the same.
+  const same = c.segmentLoads === k.segmentLoadsAtExit ? k.sameSegments() : 0;
+  for (let seg = 0, j = 0; seg < 8; seg++, j += SEG_STRIDE) {
+    if (seg === CS || (same & (1 << seg)) !== 0) continue; // CS comes last
+    c.loadSegmentCache(seg, g[j], g[j + 1], g[j + 2], g[j + 3] >>> 0, g[j + 4], true);
   }
-  c.gdtrBase = m.rNum(O.GUEST_GDTR_BASE);
-  c.gdtrLimit = m.r32(O.GUEST_GDTR_LIMIT) & 0xffff;
-  c.idtrBase = m.rNum(O.GUEST_IDTR_BASE);
-  c.idtrLimit = m.r32(O.GUEST_IDTR_LIMIT) & 0xffff;
+  c.gdtrBase = k.guestGdtrBase;
+  c.gdtrLimit = k.guestGdtrLimit;
+  c.idtrBase = k.guestIdtrBase;
+  c.idtrLimit = k.guestIdtrLimit;
   const r = c.regs;
   r[8] = m.r32(O.GUEST_RSP); r[9] = m.r32(O.GUEST_RSP + 4);
   materialize(c);
@@ -108,10 +138,15 @@ function loadGuestState(v: Vmx, c: Cpu): void {
   // unblocked); IRET ends it unless "NMI exiting" = 1 and "virtual NMIs" = 0 (SDM §26.7.1, §25.3).
   c.nmiBlocked = (intr & 8) !== 0;
   c.iretUnblocksNmi = (v.pin & PIN_NMI_EXITING) === 0 || (v.pin & PIN_VIRTUAL_NMIS) !== 0;
-  c.halted = m.r32(O.GUEST_ACTIVITY_STATE) === 1;
-  c.waitForSipi = m.r32(O.GUEST_ACTIVITY_STATE) === 3; // only a SIPI ends it (signals.ts)
+  const activity = m.r32(O.GUEST_ACTIVITY_STATE);
+  c.halted = activity === 1;
+  c.waitForSipi = activity === 3; // only a SIPI ends it (signals.ts)
   // CS last: with CR0, EFER and SS loaded, updateMode sees the guest's mode.
-  c.loadSegmentCache(CS, m.r16(O_SEL[1]), m.r32(O_BASE[1]), m.r32(O_BASE[1] + 4), m.r32(O_LIMIT[1]) >>> 0, m.r32(O_AR[1]));
+  const j = CS * SEG_STRIDE;
+  if ((same & (1 << CS)) === 0) c.loadSegmentCache(CS, g[j], g[j + 1], g[j + 2], g[j + 3] >>> 0, g[j + 4]);
+  else c.updateMode();
+  // The exit saves the segment registers only if one was loaded after this (vm-exit.ts saveGuestSegments).
+  k.segmentLoadsAtEntry = c.segmentLoads;
   c.rip = c.long64 ? m.rNum(O.GUEST_RIP) : m.r32(O.GUEST_RIP) >>> 0;
 }
 
@@ -229,15 +264,15 @@ export function vmEntry(v: Vmx, launch: boolean): number {
   }
   // MSRs the exit saves now equal their fields, unless the MSR-load list ran, or PAT is saved
   // without having been loaded (the guest then runs with the host's PAT).
-  v.guestMsrWritten = m.r32(O.VM_ENTRY_MSR_LOAD_COUNT) !== 0 || ((v.exitCtl & EXIT_SAVE_PAT) !== 0 && (v.entryCtl & ENTRY_LOAD_PAT) === 0);
+  v.guestMsrWritten = msrCount !== 0 || ((v.exitCtl & EXIT_SAVE_PAT) !== 0 && (v.entryCtl & ENTRY_LOAD_PAT) === 0);
   if (launch) m.w32(VMCS_LAUNCH_STATE_OFFSET, LAUNCH_STATE_LAUNCHED);
   v.entries++;
-  v.entryHadExtras = m.r32(O.VM_ENTRY_INTR_INFO_FIELD) < 0 || m.r32(O.GUEST_PENDING_DBG_EXCEPTIONS) !== 0
-    || m.r32(O.GUEST_PENDING_DBG_EXCEPTIONS + 4) !== 0 || (v.pin & PIN_PREEMPTION_TIMER) !== 0;
-  // DR7 (maybe just loaded) and the guest's pending debug exceptions (SDM §26.6.3, debug.ts).
   const inject = m.r32(O.VM_ENTRY_INTR_INFO_FIELD);
+  const pendingDebug = m.r32(O.GUEST_PENDING_DBG_EXCEPTIONS);
+  v.entryHadExtras = inject < 0 || pendingDebug !== 0 || m.r32(O.GUEST_PENDING_DBG_EXCEPTIONS + 4) !== 0 || (v.pin & PIN_PREEMPTION_TIMER) !== 0;
+  // DR7 (maybe just loaded) and the guest's pending debug exceptions (SDM §26.6.3, debug.ts).
   const activity = m.r32(O.GUEST_ACTIVITY_STATE);
-  debugAtVmEntry(c, m.r32(O.GUEST_PENDING_DBG_EXCEPTIONS), inject < 0 ? (inject >>> 8) & 7 : -1, activity === 2 || activity === 3);
+  debugAtVmEntry(c, pendingDebug, inject < 0 ? (inject >>> 8) & 7 : -1, activity === 2 || activity === 3);
   enterNonRoot(v, c, tsc);
   injectEvent(v, c);
   c.nextRip = c.rip;

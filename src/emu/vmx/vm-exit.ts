@@ -24,6 +24,7 @@ import {
   EXIT_HOST_64, EXIT_LOAD_EFER, EXIT_LOAD_PAT, EXIT_SAVE_DEBUG, EXIT_SAVE_EFER, EXIT_SAVE_PAT, EXIT_SAVE_TIMER, ENTRY_IA32E, PIN_VIRTUAL_NMIS, SEC_EPT,
 } from './control-bits';
 import { enterHostContext } from './translation-context';
+import { SEG_STRIDE } from './state-cache';
 import { MSR_LIST_MAX_ENTRIES } from './capabilities';
 import { EXIT_REASON } from './exit-reasons';
 import { OFF } from './vmcs';
@@ -34,12 +35,13 @@ import type { Vmx } from './vmx';
 export const VM_EXIT_TAKEN = new CpuFault(VMEXIT_VECTOR, -1, 'VM exit');
 
 const TWO32 = 4294967296;
-const SEGS = [ES, CS, SS, DS, FS, GS, LDTR, TR];
+/** By segment register number (cpu/state.ts: ES = 0 ... TR = 7, the VMCS field order). */
 const SEG_NAMES = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS', 'LDTR', 'TR'];
 const O_SEL = SEG_NAMES.map((s) => OFF[`GUEST_${s}_SELECTOR`]);
 const O_BASE = SEG_NAMES.map((s) => OFF[`GUEST_${s}_BASE`]);
 const O_LIMIT = SEG_NAMES.map((s) => OFF[`GUEST_${s}_LIMIT`]);
 const O_AR = SEG_NAMES.map((s) => OFF[`GUEST_${s}_AR_BYTES`]);
+/** HOST_*_SELECTOR offsets by segment register number (ES = 0 ... GS = 5, cpu/state.ts). */
 const HOST_SEL = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'].map((s) => OFF[`HOST_${s}_SELECTOR`]);
 const O = OFF;
 const GUEST_RIP_ENCODING = fieldByName('GUEST_RIP')!.field.encoding;
@@ -79,17 +81,7 @@ function saveGuestState(v: Vmx, c: Cpu, reason: number): number {
   m.wNum(O.GUEST_RSP, c.regs[9] * TWO32 + (c.regs[8] >>> 0));
   const rip = m.putNum(O.GUEST_RIP, c.rip);
   ch |= m.put64(O.GUEST_RFLAGS, getFlags(c), 0);
-  for (let i = 0; i < 8; i++) {
-    const s = SEGS[i];
-    ch |= m.put16(O_SEL[i], c.segSel[s]);
-    ch |= m.put64(O_BASE[i], c.segBaseLo[s], c.segBaseHi[s]);
-    ch |= m.put32(O_LIMIT[i], c.segLimit[s]);
-    ch |= m.put32(O_AR[i], c.segAr[s]);
-  }
-  ch |= m.putNum(O.GUEST_GDTR_BASE, c.gdtrBase);
-  ch |= m.put32(O.GUEST_GDTR_LIMIT, c.gdtrLimit);
-  ch |= m.putNum(O.GUEST_IDTR_BASE, c.idtrBase);
-  ch |= m.put32(O.GUEST_IDTR_LIMIT, c.idtrLimit);
+  ch |= saveGuestSegments(v, c);
   if (v.guestMsrWritten) {
     // Unchanged since the entry loaded them from these fields unless a WRMSR ran in the guest.
     ch |= m.put32(O.GUEST_SYSENTER_CS, c.msrLo.get(MSR_SYSENTER_CS) ?? 0);
@@ -126,6 +118,51 @@ function saveGuestState(v: Vmx, c: Cpu, reason: number): number {
   ch |= m.put32(O.VM_ENTRY_CONTROLS, entry);
   v.entryCtl = entry;
   return (ch !== 0 ? SAVED_CHANGED : 0) | (rip !== 0 ? SAVED_RIP : 0);
+}
+
+/**
+ * Saves the segment registers, GDTR and IDTR (SDM §27.3.2); returns 1 when a field changed.
+ * The VM entry loaded the fields into the CPU bit for bit (sel, base, limit, AR as stored,
+ * vm-entry.ts), so while no segment register was loaded since (Cpu.segmentLoads) and the
+ * descriptor-table registers still hold what was loaded, the stores would write the values
+ * the fields hold: only FS/GS bases, which WRMSR and SWAPGS change without a segment load,
+ * are compared then. Whatever is saved also becomes the guest copy the next entry loads
+ * (state-cache.ts).
+ */
+function saveGuestSegments(v: Vmx, c: Cpu): number {
+  const m = v.vmcs;
+  const k = v.stateCache;
+  const g = k.guestSeg;
+  let ch = 0;
+  if (c.segmentLoads === k.segmentLoadsAtEntry && k.guestValid) {
+    for (let seg = FS; seg <= GS; seg++) {
+      if (m.put64(O_BASE[seg], c.segBaseLo[seg], c.segBaseHi[seg]) !== 0) {
+        ch = 1;
+        g[seg * SEG_STRIDE + 1] = c.segBaseLo[seg]; g[seg * SEG_STRIDE + 2] = c.segBaseHi[seg];
+      }
+    }
+  } else {
+    for (let seg = 0, j = 0; seg < 8; seg++, j += SEG_STRIDE) {
+      ch |= m.put16(O_SEL[seg], c.segSel[seg]);
+      ch |= m.put64(O_BASE[seg], c.segBaseLo[seg], c.segBaseHi[seg]);
+      ch |= m.put32(O_LIMIT[seg], c.segLimit[seg]);
+      ch |= m.put32(O_AR[seg], c.segAr[seg]);
+      // The fields now hold the CPU's values, as the next entry would read them back.
+      g[j] = c.segSel[seg]; g[j + 1] = c.segBaseLo[seg]; g[j + 2] = c.segBaseHi[seg]; g[j + 3] = c.segLimit[seg]; g[j + 4] = c.segAr[seg];
+    }
+    k.sameSegsValid = false;
+  }
+  if (!k.guestValid || c.gdtrBase !== k.guestGdtrBase || c.gdtrLimit !== k.guestGdtrLimit || c.idtrBase !== k.guestIdtrBase || c.idtrLimit !== k.guestIdtrLimit) {
+    ch |= m.putNum(O.GUEST_GDTR_BASE, c.gdtrBase);
+    ch |= m.put32(O.GUEST_GDTR_LIMIT, c.gdtrLimit);
+    ch |= m.putNum(O.GUEST_IDTR_BASE, c.idtrBase);
+    ch |= m.put32(O.GUEST_IDTR_LIMIT, c.idtrLimit);
+    // As the next entry reads them (vm-entry.ts readGuestSegments).
+    k.guestGdtrBase = m.rNum(O.GUEST_GDTR_BASE); k.guestGdtrLimit = m.r32(O.GUEST_GDTR_LIMIT) & 0xffff;
+    k.guestIdtrBase = m.rNum(O.GUEST_IDTR_BASE); k.guestIdtrLimit = m.r32(O.GUEST_IDTR_LIMIT) & 0xffff;
+  }
+  k.guestValid = true;
+  return ch;
 }
 
 /** Stores guest MSRs into the VM-exit MSR-store area (SDM §27.4); false on failure (VMX abort 1). */
@@ -181,56 +218,101 @@ export function loadMsrList(v: Vmx, c: Cpu, area: number, count: number): number
   return 0;
 }
 
-/** Loads the host state (SDM §27.5): control registers, MSRs, segments, descriptor tables, RIP/RSP/RFLAGS. */
-export function loadHostState(v: Vmx, c: Cpu): void {
+/**
+ * Decodes the host-state area under the current VM-exit controls into the host copy
+ * (state-cache.ts): what loadHostState puts into the processor (SDM §27.5).
+ */
+function decodeHostState(v: Vmx): void {
   const m = v.vmcs;
+  const k = v.stateCache;
   const host64 = (v.exitCtl & EXIT_HOST_64) !== 0;
-  c.cr0 = m.r32(O.HOST_CR0) | CR0_ET;
-  c.cr4 = m.r32(O.HOST_CR4);
-  c.cr3Lo = m.r32(O.HOST_CR3);
-  c.cr3Hi = host64 ? m.r32(O.HOST_CR3 + 4) : 0;
-  // DR7 and IA32_DEBUGCTL are not in the host-state area: the exit sets them to 400H and 0 (SDM §27.5.1).
-  c.dr7 = 0x400;
-  if (c.msrLo.get(MSR_DEBUGCTL) !== 0) c.msrLo.set(MSR_DEBUGCTL, 0); // a Map store costs more than the look-up
-  debugAtVmExit(c); // the guest's debug traps were saved or are lost (debug.ts)
-  if ((v.exitCtl & EXIT_LOAD_EFER) !== 0) c.efer = m.r32(O.HOST_IA32_EFER);
-  else c.efer = host64 ? c.efer | EFER_LMA | EFER_LME : c.efer & ~(EFER_LMA | EFER_LME);
-  if ((v.exitCtl & EXIT_LOAD_PAT) !== 0) {
-    v.msrs.load(c, MSR_PAT, m.r32(O.HOST_IA32_PAT), m.r32(O.HOST_IA32_PAT + 4));
-  }
-  v.msrs.loadLow(c, MSR_SYSENTER_CS, m.r32(O.HOST_IA32_SYSENTER_CS));
-  v.msrs.load(c, MSR_SYSENTER_ESP, m.r32(O.HOST_IA32_SYSENTER_ESP), host64 ? m.r32(O.HOST_IA32_SYSENTER_ESP + 4) : 0);
-  v.msrs.load(c, MSR_SYSENTER_EIP, m.r32(O.HOST_IA32_SYSENTER_EIP), host64 ? m.r32(O.HOST_IA32_SYSENTER_EIP + 4) : 0);
+  k.hostExitCtl = v.exitCtl;
+  k.hostCr0 = m.r32(O.HOST_CR0) | CR0_ET;
+  k.hostCr4 = m.r32(O.HOST_CR4);
+  k.hostCr3Lo = m.r32(O.HOST_CR3);
+  k.hostCr3Hi = host64 ? m.r32(O.HOST_CR3 + 4) : 0;
+  k.hostEfer = m.r32(O.HOST_IA32_EFER);
+  k.hostPatLo = m.r32(O.HOST_IA32_PAT);
+  k.hostPatHi = m.r32(O.HOST_IA32_PAT + 4);
+  k.hostSysenterCs = m.r32(O.HOST_IA32_SYSENTER_CS);
+  k.hostSysenterEspLo = m.r32(O.HOST_IA32_SYSENTER_ESP);
+  k.hostSysenterEspHi = host64 ? m.r32(O.HOST_IA32_SYSENTER_ESP + 4) : 0;
+  k.hostSysenterEipLo = m.r32(O.HOST_IA32_SYSENTER_EIP);
+  k.hostSysenterEipHi = host64 ? m.r32(O.HOST_IA32_SYSENTER_EIP + 4) : 0;
   // Segments (SDM §27.5.2): flat, DPL 0; a null data selector makes the register unusable.
+  const h = k.hostSeg;
   const data = AR_P | AR_S | 3 | AR_DB | AR_G;
-  for (let i = 0; i < 6; i++) {
-    const seg = SEGS[i];
-    const sel = m.r16(HOST_SEL[i]);
+  for (const seg of [ES, SS, DS, FS, GS]) {
+    const sel = m.r16(HOST_SEL[seg]);
     let baseLo = 0, baseHi = 0;
     if (seg === FS || seg === GS) {
       const o = seg === FS ? O.HOST_FS_BASE : O.HOST_GS_BASE;
       baseLo = m.r32(o); baseHi = host64 ? m.r32(o + 4) : 0;
     }
-    if (seg === CS) continue;
     const unusable = (sel & 0xfff8) === 0 && seg !== SS ? AR_UNUSABLE : 0;
-    c.loadSegmentCache(seg, sel, baseLo, baseHi, 0xffffffff, data | unusable, true); // CS comes last
+    setSeg(h, seg, sel, baseLo, baseHi, 0xffffffff, data | unusable);
   }
-  c.loadSegmentCache(TR, m.r16(O.HOST_TR_SELECTOR), m.r32(O.HOST_TR_BASE), host64 ? m.r32(O.HOST_TR_BASE + 4) : 0, 0x67, AR_P | 11);
-  c.loadSegmentCache(LDTR, 0, 0, 0, 0, AR_UNUSABLE);
-  c.gdtrBase = host64 ? m.rNum(O.HOST_GDTR_BASE) : m.r32(O.HOST_GDTR_BASE) >>> 0;
+  setSeg(h, TR, m.r16(O.HOST_TR_SELECTOR), m.r32(O.HOST_TR_BASE), host64 ? m.r32(O.HOST_TR_BASE + 4) : 0, 0x67, AR_P | 11);
+  setSeg(h, LDTR, 0, 0, 0, 0, AR_UNUSABLE);
+  setSeg(h, CS, m.r16(O.HOST_CS_SELECTOR), 0, 0, 0xffffffff, AR_P | AR_S | 11 | AR_G | (host64 ? AR_L : AR_DB));
+  k.sameSegsValid = false;
+  k.hostGdtrBase = host64 ? m.rNum(O.HOST_GDTR_BASE) : m.r32(O.HOST_GDTR_BASE) >>> 0;
+  k.hostIdtrBase = host64 ? m.rNum(O.HOST_IDTR_BASE) : m.r32(O.HOST_IDTR_BASE) >>> 0;
+  k.hostRspLo = m.r32(O.HOST_RSP);
+  k.hostRspHi = host64 ? m.r32(O.HOST_RSP + 4) : 0;
+  k.hostRip = host64 ? m.rNum(O.HOST_RIP) : m.r32(O.HOST_RIP) >>> 0;
+  k.hostValid = true;
+}
+
+function setSeg(a: Int32Array, seg: number, sel: number, baseLo: number, baseHi: number, limit: number, ar: number): void {
+  const j = seg * SEG_STRIDE;
+  a[j] = sel; a[j + 1] = baseLo; a[j + 2] = baseHi; a[j + 3] = limit; a[j + 4] = ar;
+}
+
+/**
+ * Loads the host state (SDM §27.5): control registers, MSRs, segments, descriptor tables,
+ * RIP/RSP/RFLAGS. `guestSaved`: the exit saved the guest state, so the segment registers hold
+ * the guest copy (state-cache.ts) and those equal in both copies need no store.
+ */
+export function loadHostState(v: Vmx, c: Cpu, guestSaved: boolean): void {
+  const k = v.stateCache;
+  if (!k.hostValid || k.hostExitCtl !== v.exitCtl) decodeHostState(v);
+  const exitCtl = v.exitCtl;
+  c.cr0 = k.hostCr0;
+  c.cr4 = k.hostCr4;
+  c.cr3Lo = k.hostCr3Lo;
+  c.cr3Hi = k.hostCr3Hi;
+  // DR7 and IA32_DEBUGCTL are not in the host-state area: the exit sets them to 400H and 0 (SDM §27.5.1).
+  c.dr7 = 0x400;
+  if (c.msrLo.get(MSR_DEBUGCTL) !== 0) c.msrLo.set(MSR_DEBUGCTL, 0); // a Map store costs more than the look-up
+  debugAtVmExit(c); // the guest's debug traps were saved or are lost (debug.ts)
+  if ((exitCtl & EXIT_LOAD_EFER) !== 0) c.efer = k.hostEfer;
+  else c.efer = (exitCtl & EXIT_HOST_64) !== 0 ? c.efer | EFER_LMA | EFER_LME : c.efer & ~(EFER_LMA | EFER_LME);
+  if ((exitCtl & EXIT_LOAD_PAT) !== 0) v.msrs.loadPat(c, k.hostPatLo, k.hostPatHi);
+  v.msrs.loadSysenter(c, k.hostSysenterCs, k.hostSysenterEspLo, k.hostSysenterEspHi, k.hostSysenterEipLo, k.hostSysenterEipHi);
+  const h = k.hostSeg;
+  const same = guestSaved ? k.sameSegments() : 0;
+  for (let seg = 0, j = 0; seg < 8; seg++, j += SEG_STRIDE) {
+    if (seg === CS || (same & (1 << seg)) !== 0) continue; // CS comes last
+    c.loadSegmentCache(seg, h[j], h[j + 1], h[j + 2], h[j + 3] >>> 0, h[j + 4], true);
+  }
+  c.gdtrBase = k.hostGdtrBase;
   c.gdtrLimit = 0xffff;
-  c.idtrBase = host64 ? m.rNum(O.HOST_IDTR_BASE) : m.r32(O.HOST_IDTR_BASE) >>> 0;
+  c.idtrBase = k.hostIdtrBase;
   c.idtrLimit = 0xffff;
   const r = c.regs;
-  r[8] = m.r32(O.HOST_RSP); r[9] = host64 ? m.r32(O.HOST_RSP + 4) : 0;
-  const rip = host64 ? m.rNum(O.HOST_RIP) : m.r32(O.HOST_RIP) >>> 0;
+  r[8] = k.hostRspLo; r[9] = k.hostRspHi;
+  const rip = k.hostRip;
   materialize(c);
   c.flagsVal = 2;
   c.interruptShadow = false;
   c.halted = false;
   c.waitForSipi = false;
   // CS last: its L bit and CR0/EFER decide the mode (updateMode).
-  c.loadSegmentCache(CS, m.r16(O.HOST_CS_SELECTOR), 0, 0, 0xffffffff, AR_P | AR_S | 11 | AR_G | (host64 ? AR_L : AR_DB));
+  const j = CS * SEG_STRIDE;
+  if ((same & (1 << CS)) === 0) c.loadSegmentCache(CS, h[j], h[j + 1], h[j + 2], h[j + 3] >>> 0, h[j + 4]);
+  else c.updateMode();
+  k.segmentLoadsAtExit = c.segmentLoads; // the segment registers hold hostSeg (vm-entry.ts loadGuestState)
   c.rip = rip;
   c.nextRip = rip;
 }
@@ -289,7 +371,7 @@ export function vmExit(v: Vmx, reason: number, entryFailure = false, message?: s
     c.nmiBlocked = nmiExit || ((v.pin & PIN_VIRTUAL_NMIS) === 0 && c.nmiBlocked);
   }
   c.iretUnblocksNmi = true;
-  loadHostState(v, c);
+  loadHostState(v, c, !entryFailure);
   leaveNonRoot(v, c);
   if (abort === 0) {
     const count = m.r32(O.VM_EXIT_MSR_LOAD_COUNT) >>> 0;

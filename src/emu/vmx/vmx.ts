@@ -16,6 +16,7 @@ import { VmEntryChecker, type EntryCheckFailure } from './entry-checks';
 import { CurrentVmcs } from './vmcs';
 import { Mmu } from '../mmu/mmu';
 import { TransitionMsrs } from './transition-msrs';
+import { TransitionStateCache } from './state-cache';
 import { EptTranslator, setNested } from './ept';
 import { buildNonRootHandlers, makeEventFilter, makeService, tripleFaultExit } from './non-root';
 import { checkFixedCrBits, readVmxMsr, writeVmxMsr } from './discovery';
@@ -114,6 +115,8 @@ export class Vmx {
   guestMsrWritten = true;
   /** What the last transitions stored in the MSRs they load (skips stores of unchanged values). */
   readonly msrs = new TransitionMsrs();
+  /** Decoded host state and guest segment registers the transitions load (state-cache.ts). */
+  readonly stateCache = new TransitionStateCache();
   /** An INIT arrived in VMX operation: blocked in root operation, a VM exit in non-root operation (signals.ts). */
   initLatched = false;
   /** The vector of a SIPI that arrived in the guest's wait-for-SIPI state, until its VM exit; -1: none (signals.ts). */
@@ -280,9 +283,13 @@ export class Vmx {
     };
   }
 
-  /** The current VMCS region was changed behind VMWRITE's back (a debugger's edit): re-decode and re-check it. */
+  /**
+   * The current VMCS region was changed behind VMWRITE's back (a debugger's edit), or another
+   * VMCS became current (VMPTRLD, VMCLEAR, VMXON, VMXOFF): re-decode and re-check it.
+   */
   vmcsChanged(): void {
     this.checker.invalidate();
+    this.stateCache.invalidate();
     this.controlsDirty = true;
   }
 
