@@ -18,6 +18,7 @@
 #include "../lib/test.S"
 #include "../lib/pit.S"
 #include "../lib/apic.S"
+#include "../lib/ap-boot.S"
 
 #define APIC_LDR        0xD0            /* logical destination register (12.6.2.2) */
 #define APIC_DFR        0xE0            /* destination format: 0xFFFFFFFF = flat model */
@@ -62,8 +63,9 @@ kmain:
         apic_set APIC_SVR, $(APIC_SVR_ENABLE | 0xFF)
 
         /* 1-2: how many processors: the MADT's enabled local-APIC entries, and fw_cfg. */
-        call    madt_count
+        call    madt_processors
         movq    %rax, ncpus(%rip)
+        movq    %rdx, madt_ids(%rip)
         call    fwcfg_cpus
         expect_eq ncpus(%rip), %rax, "the MADT lists as many enabled processors as fw_cfg counts"
         movq    madt_ids(%rip), %rax
@@ -216,53 +218,6 @@ done:
         call    test_finish
         ret
 
-/* madt_count -> %rax: enabled processor local-APIC entries; their APIC IDs as bits in madt_ids. */
-madt_count:
-        pushq   %rbx
-        movq    $0x2052545020445352, %rdx       /* "RSD PTR " */
-        movl    $0xE0000, %esi
-1:      cmpq    %rdx, (%rsi)
-        je      2f
-        addl    $16, %esi
-        cmpl    $0x100000, %esi
-        jb      1b
-        xorl    %eax, %eax
-        popq    %rbx
-        ret
-2:      movl    16(%rsi), %esi          /* RsdtAddress */
-        movl    4(%rsi), %ecx           /* RSDT length */
-        subl    $36, %ecx
-        shrl    $2, %ecx
-        leaq    36(%rsi), %rbx
-3:      movl    (%rbx), %esi
-        cmpl    $0x43495041, (%rsi)     /* "APIC" */
-        je      4f
-        addq    $4, %rbx
-        loop    3b
-        xorl    %eax, %eax
-        popq    %rbx
-        ret
-4:      movl    4(%rsi), %ecx           /* MADT length */
-        leaq    (%rsi,%rcx), %rdx       /* its end */
-        addq    $44, %rsi               /* first interrupt controller structure */
-        xorl    %eax, %eax
-5:      cmpq    %rdx, %rsi
-        jae     7f
-        cmpb    $0, (%rsi)              /* type 0: processor local APIC */
-        jne     6f
-        testb   $1, 4(%rsi)             /* flags: enabled */
-        jz      6f
-        incl    %eax
-        movzbl  3(%rsi), %ecx           /* APIC ID */
-        movl    $1, %ebx
-        shlq    %cl, %rbx
-        orq     %rbx, madt_ids(%rip)
-6:      movzbl  1(%rsi), %ecx           /* length */
-        addq    %rcx, %rsi
-        jmp     5b
-7:      popq    %rbx
-        ret
-
 /* fwcfg_cpus -> %rax: fw_cfg item NB_CPUS (16-bit little-endian). */
 fwcfg_cpus:
         movw    $FW_CFG_SELECT, %dx
@@ -330,36 +285,8 @@ mark_nmi:
 
 /* ---- the application processors ---- */
 
-        .code32
-/* From the trampoline: 32-bit protected mode, paging off; up to long mode on boot.S's tables. */
-ap_start32:
-        movw    $KERNEL_DS, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %ss
-        movl    %cr4, %eax
-        orl     $CR4_PAE, %eax
-        movl    %eax, %cr4
-        movl    $boot_pml4, %eax
-        movl    %eax, %cr3
-        movl    $MSR_EFER, %ecx
-        rdmsr
-        orl     $EFER_LME, %eax
-        wrmsr
-        movl    %cr0, %eax
-        orl     $CR0_PG | CR0_WP, %eax
-        movl    %eax, %cr0
-        ljmp    $KERNEL_CS, $ap_start64
-
-        .code64
-ap_start64:
-        movw    $KERNEL_DS, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %ss
-        xorl    %eax, %eax
-        movw    %ax, %fs
-        movw    %ax, %gs
+/* This application processor, in long mode (lib/ap-boot.S ap_start64). */
+ap_main64:
         movl    $1, %eax                /* this AP's stack, from its initial APIC ID */
         cpuid
         shrl    $24, %ebx

@@ -15,6 +15,7 @@
  */
 #include "../../lib/apic.S"
 #include "../../lib/pit.S"
+#include "../../lib/ap-boot.S"
 
 #define PCPU_MAX                8               /* APIC IDs 0..7 */
 #define PCPU_STACK_SIZE         (4 * PAGE_SIZE)
@@ -26,8 +27,6 @@
 #define ICR_STARTUP             0x0600
 #define ICR_ASSERT              (1 << 14)
 #define ICR_ALL_BUT_SELF        (3 << 18)
-#define CR0_NW                  (1 << 29)
-#define CR0_CD                  (1 << 30)
 
 /* pcpu_self R (ax, bx, cx...): %eR = the APIC ID of the processor running this (local APIC
  * ID register, bits 31:24, SDM Vol. 3A 12.4.6), zero-extended to %rR; needs no stack. */
@@ -151,57 +150,6 @@ pcpus_start:
         popq    %rbx
         ret
 
-/* madt_processors -> %rax: the enabled processor local-APIC entries of the MADT (type 0,
- * flags bit 0), %rdx: their APIC IDs as bits (IDs above 63 are not counted in %rdx). The RSDP
- * is found on a 16-byte boundary in 0xE0000-0xFFFFF; the RSDT lists the tables (ACPI 5.2.5, 5.2.7). */
-madt_processors:
-        pushq   %rbx
-        pushq   %rcx
-        pushq   %rsi
-        xorl    %eax, %eax
-        xorl    %edx, %edx
-        movq    $0x2052545020445352, %rbx       /* "RSD PTR " */
-        movl    $0xE0000, %esi
-1:      cmpq    %rbx, (%rsi)
-        je      2f
-        addl    $16, %esi
-        cmpl    $0x100000, %esi
-        jb      1b
-        jmp     9f
-2:      movl    16(%rsi), %esi                  /* RsdtAddress */
-        movl    4(%rsi), %ecx                   /* the RSDT's length: a 36-byte header, then 4-byte pointers */
-        subl    $36, %ecx
-        shrl    $2, %ecx
-        leaq    36(%rsi), %rbx
-        jrcxz   9f
-3:      movl    (%rbx), %esi
-        cmpl    $0x43495041, (%rsi)             /* "APIC" */
-        je      4f
-        addq    $4, %rbx
-        loop    3b
-        jmp     9f
-4:      movl    4(%rsi), %ebx
-        addq    %rsi, %rbx                      /* the MADT's end */
-        addq    $44, %rsi                       /* its first interrupt controller structure */
-5:      cmpq    %rbx, %rsi
-        jae     9f
-        cmpb    $0, (%rsi)                      /* processor local APIC */
-        jne     6f
-        testb   $1, 4(%rsi)                     /* enabled */
-        jz      6f
-        incl    %eax
-        movzbl  3(%rsi), %ecx                   /* APIC ID */
-        cmpl    $63, %ecx
-        ja      6f
-        btsq    %rcx, %rdx
-6:      movzbl  1(%rsi), %ecx                   /* length */
-        addq    %rcx, %rsi
-        jmp     5b
-9:      popq    %rsi
-        popq    %rcx
-        popq    %rbx
-        ret
-
 /* The scheduler's IPI: it only wakes pcpu_idle from HLT. */
 pcpu_wake:
         apic_eoi
@@ -209,37 +157,8 @@ pcpu_wake:
 
 /* ---- the application processors ---- */
 
-        .code32
-/* From the trampoline: 32-bit protected mode, paging off; to long mode on boot.S's tables (SDM Vol. 3A 10.8.5). */
-ap_start32:
-        movw    $KERNEL_DS, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %ss
-        movl    %cr4, %eax
-        orl     $CR4_PAE, %eax
-        movl    %eax, %cr4
-        movl    $boot_pml4, %eax
-        movl    %eax, %cr3
-        movl    $MSR_EFER, %ecx
-        rdmsr
-        orl     $EFER_LME, %eax
-        wrmsr
-        movl    %cr0, %eax
-        andl    $~(CR0_CD | CR0_NW), %eax       /* caches on, as the bootstrap processor has them */
-        orl     $CR0_PG | CR0_WP, %eax
-        movl    %eax, %cr0
-        ljmp    $KERNEL_CS, $ap_start64
-
-        .code64
-ap_start64:
-        movw    $KERNEL_DS, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %ss
-        xorl    %eax, %eax
-        movw    %ax, %fs
-        movw    %ax, %gs
+/* This application processor, in long mode (lib/ap-boot.S ap_start64). */
+ap_main64:
         pcpu_self bx
         movq    pcpu_stack_top(,%rbx,8), %rsp
         lidt    idt_pointer(%rip)
