@@ -26,7 +26,8 @@ import type { Cpu } from './cpu';
 import type { DecodedInsn } from './decoder';
 import type { FetchPage } from './cpu-memory';
 import type { Handler } from './handlers/common';
-import { OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB, setIncDec, setLazy } from './flags';
+import { OP_DEC, OP_INC, OP_LOGIC, setIncDec, setLazy } from './flags';
+import { ALU_KIND, ALU_NAMES } from './handlers/alu';
 import { OPCODES, type OpcodeForm } from './isa/opcodes';
 
 /** Times the loop starts at an instruction before a block is compiled from there. */
@@ -163,17 +164,19 @@ const CALL: Piece = { code: '', pure: false };
 /** Template kinds by decoder entry (0: call the handler). */
 const T_MOV_ZI = 1, T_MOV_EI = 2, T_MOV_EG = 3, T_MOV_GE = 4, T_ALU_EG = 5, T_ALU_GE = 6, T_ALU_EI = 7, T_ALU_AI = 8;
 const T_TEST_EG = 9, T_TEST_EI = 10, T_TEST_AI = 11, T_INCDEC = 12, T_PUSH = 13, T_POP = 14;
+/** The JavaScript operator of each group-1 operation (ALU_NAMES order; ADC and SBB, which read CF, have none: they call their handler). */
+const ALU_JS = ['+', '|', '', '', '&', '-', '^', '-'];
 const TEMPLATE = new Uint8Array(OPCODES.length + 1);
 /** For ALU templates: the operator and lazy-flag kind; for INC/DEC: 1 for DEC. */
 const TEMPLATE_OP = new Uint8Array(OPCODES.length + 1);
-const ALU_OPS: Readonly<Record<string, number>> = { add: 0, or: 1, and: 4, sub: 5, xor: 6, cmp: 7 }; // group-1 numbering (SDM Vol. 2 Table A-6)
 for (const f of OPCODES) {
   const ops = f.ops.join(',');
+  const alu = ALU_NAMES.indexOf(f.mnem);
   let t = 0;
   if (f.mnem === 'mov') t = ops === 'Zv,Iv' ? T_MOV_ZI : ops === 'Ev,Iz' ? T_MOV_EI : ops === 'Ev,Gv' ? T_MOV_EG : ops === 'Gv,Ev' ? T_MOV_GE : 0;
-  else if (ALU_OPS[f.mnem] !== undefined) {
+  else if (alu >= 0 && ALU_JS[alu] !== '') {
     t = ops === 'Ev,Gv' ? T_ALU_EG : ops === 'Gv,Ev' ? T_ALU_GE : ops === 'Ev,Ibs' || ops === 'Ev,Iz' ? T_ALU_EI : ops === 'rAX,Iz' ? T_ALU_AI : 0;
-    TEMPLATE_OP[f.index] = ALU_OPS[f.mnem];
+    TEMPLATE_OP[f.index] = alu;
   } else if (f.mnem === 'test') t = ops === 'Ev,Gv' ? T_TEST_EG : ops === 'Ev,Iz' ? T_TEST_EI : ops === 'rAX,Iz' ? T_TEST_AI : 0;
   else if ((f.mnem === 'inc' || f.mnem === 'dec') && (ops === 'Ev' || ops === 'Zv')) { t = T_INCDEC; TEMPLATE_OP[f.index] = f.mnem === 'dec' ? 1 : 0; }
   else if (f.mnem === 'push' && ops === 'Zv') t = T_PUSH;
@@ -181,9 +184,6 @@ for (const f of OPCODES) {
   TEMPLATE[f.index] = t;
 }
 
-/** Lazy-flag kind of each group-1 operation (flags.ts). */
-const ALU_KIND = [OP_ADD, OP_LOGIC, -1, -1, OP_LOGIC, OP_SUB, OP_LOGIC, OP_SUB];
-const ALU_JS = ['+', '|', '', '', '&', '-', '^', '-'];
 
 /** The code of instruction `d` in a block (CALL when it has no template or its handler is not the root one). */
 function piece(d: DecodedInsn, handlers: readonly Handler[], root: readonly Handler[]): Piece {

@@ -17,9 +17,10 @@ import type { OpcodeForm } from '../isa/opcodes';
 import { W, divU128by64, divU64by32, mulS32, mulS64, mulU32, mulU64 } from '../arith64';
 import { isByteForm, type Handler } from './common';
 
-const ALU_NAMES = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
-/** Lazy-flag kind per group-1 operation. */
-const KIND = [OP_ADD, OP_LOGIC, OP_ADC, OP_SBB, OP_LOGIC, OP_SUB, OP_LOGIC, OP_SUB];
+/** The group-1 operations in their ModRM.reg order (SDM Vol. 2 Table A-6), and the lazy-flag kind of each (also blocks.ts). */
+export const ALU_NAMES: readonly string[] = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
+export const ALU_KIND: readonly number[] = [OP_ADD, OP_LOGIC, OP_ADC, OP_SBB, OP_LOGIC, OP_SUB, OP_LOGIC, OP_SUB];
+const KIND = ALU_KIND;
 const CMP = 7;
 
 /** Group-1 operation `op` on (a, aHi) and (b, bHi) at `s` bytes: low half returned, high in c.vHi. */
