@@ -525,7 +525,9 @@ function fprem(nearest: boolean): Handler {
     decodeSt(f, XF.a, 0);
     decodeSt(f, XF.b, 1);
     XF.remainder(nearest);
-    if (!deliver(f)) return;
+    // An unmasked exception leaves no result; C2 = 0 all the same, since nothing is left to
+    // reduce (SDM Vol. 2 FPREM: C2 = 1 only for a partial reduction; the host CPU agrees).
+    if (!deliver(f)) { f.fsw &= ~FSW_C2; return; }
     f.setReg(r, XF.se, XF.hi, XF.lo);
     // C0 = Q2, C3 = Q1, C1 = Q0 and C2 = 0 when the reduction is complete; a partial one
     // sets C2 and clears the others; a NaN result only clears C2 and C1 (as the host CPU does).
